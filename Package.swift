@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "digits",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "pipeline", targets: ["PipelineCLI"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    // MARK: - C libraries (Debian: libarchive-dev, libopenblas-dev)
+
+    .systemLibrary(
+      name: "CArchive",
+      pkgConfig: "libarchive",
+      providers: [.apt(["libarchive-dev"])]
+    ),
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+
+    // MARK: - Numerics: the only layer with unsafe pointer code
+
+    .target(name: "Tensor", dependencies: ["CBLAS"]),
+
+    // MARK: - Models, data files, the stage machinery
+
+    .target(name: "NeuralNet", dependencies: ["Tensor"]),
+    .target(name: "DataIO", dependencies: ["CArchive"]),
+    .target(
+      name: "Pipeline",
+      dependencies: [
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Yams", package: "Yams"),
+      ]
+    ),
+
+    // MARK: - The Digit Recognizer stages and the command line
+
+    .target(
+      name: "DigitsPipeline",
+      dependencies: ["Pipeline", "DataIO", "NeuralNet", "Tensor"]
+    ),
+    .executableTarget(
+      name: "PipelineCLI",
+      dependencies: [
+        "DigitsPipeline",
+        "Pipeline",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+
+    // MARK: - Tests
+
+    .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    .testTarget(
+      name: "NeuralNetTests",
+      dependencies: ["NeuralNet", "Tensor"],
+      resources: [.copy("Fixtures")]
+    ),
+    .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
+    .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+    .testTarget(name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO"]),
+  ]
+)
