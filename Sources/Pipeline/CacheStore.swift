@@ -1,0 +1,152 @@
+import Foundation
+
+/// The on-disk cache: `<root>/<stage>/<fingerprint>/`, one folder per entry, holding the
+/// stage's artifacts and a ``Manifest``.
+///
+/// Entries are built in a temporary sibling folder (`.tmp-…`) and renamed into place when
+/// complete, so a crash or Ctrl-C never leaves something that looks like an entry.
+public struct CacheStore: Sendable {
+  public let root: URL
+
+  public init(root: URL) { self.root = root }
+
+  static let temporaryPrefix = ".tmp-"
+
+  public func entryDirectory(stage: String, fingerprint: Fingerprint) -> URL {
+    root.appending(path: stage, directoryHint: .isDirectory)
+      .appending(path: fingerprint.hex, directoryHint: .isDirectory)
+  }
+
+  /// How thoroughly to check an entry before trusting it.
+  public enum Verification: Sendable {
+    /// The manifest parses and every file has its recorded size: cheap, catches truncation.
+    case sizes
+    /// Every file's SHA-256 matches the manifest: catches any flipped byte.
+    case checksums
+  }
+
+  public enum Lookup: Sendable, Equatable {
+    case hit(Manifest)
+    case missing
+    /// Present but failing its check; the reason says which file and how.
+    case damaged(String)
+  }
+
+  public func lookup(stage: String, fingerprint: Fingerprint, verification: Verification) -> Lookup {
+    let directory = entryDirectory(stage: stage, fingerprint: fingerprint)
+    let manifestURL = directory.appending(path: Manifest.fileName)
+    guard FileManager.default.fileExists(atPath: manifestURL.path) else {
+      return FileManager.default.fileExists(atPath: directory.path)
+        ? .damaged("\(directory.path): no manifest") : .missing
+    }
+    let manifest: Manifest
+    do {
+      manifest = try JSONDecoder.iso8601.decode(Manifest.self, from: Data(contentsOf: manifestURL))
+    } catch {
+      return .damaged("\(manifestURL.path): unreadable manifest (\(error.localizedDescription))")
+    }
+    guard manifest.fingerprint == fingerprint, manifest.stage == stage else {
+      return .damaged("\(manifestURL.path): manifest is for another entry")
+    }
+    for file in manifest.files {
+      let url = directory.appending(path: file.name)
+      let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+      guard let size else { return .damaged("\(url.path): missing") }
+      guard size == file.size else {
+        return .damaged("\(url.path): \(size) bytes, manifest says \(file.size)")
+      }
+      if verification == .checksums {
+        guard let actual = try? Fingerprint.of(fileAt: url), actual == file.sha256 else {
+          return .damaged("\(url.path): checksum differs from the manifest")
+        }
+      }
+    }
+    return .hit(manifest)
+  }
+
+  /// Whether the stage has any complete-looking entry at all (to tell "stale" from "missing").
+  public func hasAnyEntry(stage: String) -> Bool {
+    let folder = root.appending(path: stage, directoryHint: .isDirectory)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.contains { name in
+      !name.hasPrefix(Self.temporaryPrefix)
+        && FileManager.default.fileExists(atPath: folder.appending(path: name).appending(path: Manifest.fileName).path)
+    }
+  }
+
+  /// A new, empty folder to build an entry in. Its name carries the process id so leftovers can
+  /// be recognised (and removed) by the next run.
+  public func makeTemporaryDirectory(stage: String, fingerprint: Fingerprint) throws -> URL {
+    let folder = root.appending(path: stage, directoryHint: .isDirectory)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let name = "\(Self.temporaryPrefix)\(fingerprint.short)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    let directory = folder.appending(path: name, directoryHint: .isDirectory)
+    try? FileManager.default.removeItem(at: directory)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+    return directory
+  }
+
+  /// Checksums the files in `temporary`, writes the manifest, and renames the folder into place
+  /// (replacing a damaged entry of the same fingerprint, if any).
+  @discardableResult
+  public func commit(
+    temporary: URL, stage: String, version: Int, fingerprint: Fingerprint, parameters: String,
+    inputs: [String: Fingerprint], externalFiles: [String: Fingerprint], seconds: Double
+  ) throws -> Manifest {
+    let names = try FileManager.default.contentsOfDirectory(atPath: temporary.path).sorted()
+    let files = try names.map { name in
+      let url = temporary.appending(path: name)
+      let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
+      return Manifest.File(name: name, size: size, sha256: try Fingerprint.of(fileAt: url))
+    }
+    let manifest = Manifest(
+      stage: stage, version: version, fingerprint: fingerprint, parameters: parameters,
+      inputs: inputs, externalFiles: externalFiles, files: files, created: Date(), seconds: seconds)
+    let encoder = JSONEncoder.iso8601
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try encoder.encode(manifest).write(to: temporary.appending(path: Manifest.fileName))
+
+    let destination = entryDirectory(stage: stage, fingerprint: fingerprint)
+    if FileManager.default.fileExists(atPath: destination.path) {
+      // A damaged entry: move it aside first so the rename below stays a single atomic step.
+      let aside = try makeTemporaryDirectory(stage: stage, fingerprint: fingerprint)
+      try FileManager.default.removeItem(at: aside)
+      try FileManager.default.moveItem(at: destination, to: aside)
+      try? FileManager.default.removeItem(at: aside)
+    }
+    try FileManager.default.moveItem(at: temporary, to: destination)
+    return manifest
+  }
+
+  /// Removes temporary folders left by runs that were killed. Call only while holding the
+  /// output folder's lock, when no other run can be building an entry.
+  public func removeLeftovers() -> [URL] {
+    var removed: [URL] = []
+    let stages = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    for stage in stages {
+      let folder = root.appending(path: stage, directoryHint: .isDirectory)
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+      where name.hasPrefix(Self.temporaryPrefix) {
+        let url = folder.appending(path: name)
+        if (try? FileManager.default.removeItem(at: url)) != nil { removed.append(url) }
+      }
+    }
+    return removed
+  }
+}
+
+extension JSONDecoder {
+  static var iso8601: JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+  }
+}
+
+extension JSONEncoder {
+  static var iso8601: JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    return encoder
+  }
+}

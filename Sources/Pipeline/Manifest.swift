@@ -1,0 +1,25 @@
+import Foundation
+
+/// Written last into every cache entry: what made it and the checksum of each file. An entry
+/// without a readable manifest is incomplete and ignored.
+public struct Manifest: Codable, Sendable, Equatable {
+  public struct File: Codable, Sendable, Equatable {
+    public var name: String
+    public var size: Int
+    public var sha256: Fingerprint
+  }
+
+  public var stage: String
+  public var version: Int
+  public var fingerprint: Fingerprint
+  /// The stage's parameters as canonical JSON.
+  public var parameters: String
+  public var inputs: [String: Fingerprint]
+  public var externalFiles: [String: Fingerprint]
+  public var files: [File]
+  public var created: Date
+  /// How long the stage took to run, for reports and for planning.
+  public var seconds: Double
+
+  public static let fileName = "manifest.json"
+}

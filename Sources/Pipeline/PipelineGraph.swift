@@ -1,0 +1,61 @@
+import Foundation
+
+/// Stages in an order where every stage comes after the stages it reads.
+public struct PipelineGraph: Sendable {
+  public let stages: [any Stage]
+
+  /// Checks that names are unique and that every input names an earlier stage, so the order
+  /// given is a valid topological order and the graph has no cycles.
+  public init(_ stages: [any Stage]) throws {
+    var seen = Set<String>()
+    for stage in stages {
+      guard seen.insert(stage.name).inserted else {
+        throw PipelineError("two stages are named '\(stage.name)'")
+      }
+      for input in stage.inputs where !seen.contains(input) {
+        throw PipelineError("stage '\(stage.name)' reads '\(input)', which is not an earlier stage")
+      }
+    }
+    self.stages = stages
+  }
+
+  public var names: [String] { stages.map(\.name) }
+
+  public func stage(named name: String) -> (any Stage)? {
+    stages.first { $0.name == name }
+  }
+
+  /// `name` and every stage it depends on, directly or not.
+  public func closure(of name: String) -> Set<String> {
+    var result: Set<String> = [name]
+    var pending = [name]
+    while let next = pending.popLast() {
+      for input in stage(named: next)?.inputs ?? [] where result.insert(input).inserted {
+        pending.append(input)
+      }
+    }
+    return result
+  }
+
+  /// The stages that read `name`'s artifacts, directly or not.
+  public func descendants(of name: String) -> Set<String> {
+    var result = Set<String>()
+    for stage in stages where stage.inputs.contains(where: { $0 == name || result.contains($0) }) {
+      result.insert(stage.name)
+    }
+    return result
+  }
+}
+
+/// An error worth one line to the user: what went wrong and where.
+public struct PipelineError: Error, CustomStringConvertible, Sendable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// A stage that failed: its name, and the error it threw.
+public struct StageFailure: Error, CustomStringConvertible, @unchecked Sendable {
+  public let stage: String
+  public let underlying: any Error
+  public var description: String { "stage '\(stage)' failed: \(underlying)" }
+}

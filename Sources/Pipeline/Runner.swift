@@ -1,0 +1,221 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether a stage's artifacts are in the cache for its current fingerprint.
+public enum StageState: String, Sendable, Codable {
+  /// An entry for the current fingerprint exists: the stage would be skipped.
+  case fresh
+  /// The stage has entries, but none for the current fingerprint: something it depends on changed.
+  case stale
+  /// The stage has never run into this cache.
+  case missing
+}
+
+/// A stage with its fingerprint worked out, before anything runs.
+public struct PlannedStage: Sendable {
+  public let name: String
+  public let fingerprint: Fingerprint
+  public let state: StageState
+  /// Upstream stage name -> its fingerprint.
+  public let inputs: [String: Fingerprint]
+  /// Role -> content hash of each external file, taken once per run.
+  public let externalFiles: [String: Fingerprint]
+}
+
+/// What happened to each stage in a run.
+public struct StageOutcome: Sendable {
+  public enum Action: Sendable, Equatable {
+    case ran(seconds: Double)
+    case cached
+    case wouldRun
+  }
+  public let name: String
+  public let fingerprint: Fingerprint
+  public let action: Action
+  /// The cache entry holding the stage's artifacts (absent for a dry run that would run it).
+  public let directory: URL
+}
+
+/// Resolves a pipeline against the cache, skips what is fresh and runs the rest in order.
+public struct Runner: Sendable {
+  public let graph: PipelineGraph
+  public let outputDirectory: URL
+  public let cache: CacheStore
+  public let reporter: any Reporter
+
+  public init(graph: PipelineGraph, outputDirectory: URL, reporter: any Reporter = SilentReporter()) {
+    self.graph = graph
+    self.outputDirectory = outputDirectory
+    self.cache = CacheStore(root: outputDirectory.appending(path: "cache", directoryHint: .isDirectory))
+    self.reporter = reporter
+  }
+
+  /// Every stage's fingerprint and cache state. Reads nothing but the external files (hashed)
+  /// and the manifests, so it is fast enough to run before every command.
+  public func plan() throws -> [PlannedStage] {
+    var fingerprints: [String: Fingerprint] = [:]
+    var hashedFiles: [URL: Fingerprint] = [:]
+    return try graph.stages.map { stage in
+      var external: [String: Fingerprint] = [:]
+      for (role, url) in stage.externalFiles {
+        if hashedFiles[url] == nil {
+          guard FileManager.default.isReadableFile(atPath: url.path) else {
+            throw PipelineError("\(url.path): no such file (stage '\(stage.name)' reads it as its \(role))")
+          }
+          hashedFiles[url] = try Fingerprint.of(fileAt: url)
+        }
+        external[role] = hashedFiles[url]
+      }
+      let inputs = Dictionary(uniqueKeysWithValues: stage.inputs.map { ($0, fingerprints[$0]!) })
+      let fingerprint = Fingerprint.ofStage(
+        name: stage.name, version: type(of: stage).version,
+        canonicalParameters: try stage.canonicalParameters(),
+        inputs: inputs, externalFiles: external)
+      fingerprints[stage.name] = fingerprint
+      let state: StageState
+      switch cache.lookup(stage: stage.name, fingerprint: fingerprint, verification: .sizes) {
+      case .hit: state = .fresh
+      case .missing, .damaged: state = cache.hasAnyEntry(stage: stage.name) ? .stale : .missing
+      }
+      return PlannedStage(
+        name: stage.name, fingerprint: fingerprint, state: state, inputs: inputs, externalFiles: external)
+    }
+  }
+
+  /// Brings `target` (or, when nil, every stage) up to date.
+  ///
+  /// - Fresh stages are skipped after a size check; a stage's inputs are checksummed in full
+  ///   before it reads them, and a damaged input entry is recomputed with a warning.
+  /// - `force` re-runs the target (or every stage) even when fresh; its upstream stays cached.
+  /// - `dryRun` reports what would run and changes nothing.
+  @discardableResult
+  public func run(target: String? = nil, force: Bool = false, dryRun: Bool = false, waitForLock: Bool = true) throws -> [StageOutcome] {
+    if let target, graph.stage(named: target) == nil {
+      throw PipelineError("no stage named '\(target)' (stages: \(graph.names.joined(separator: ", ")))")
+    }
+    let lock = dryRun ? nil : try OutputLock(directory: outputDirectory, wait: waitForLock) {
+      reporter.report(.info("waiting for another run on \(outputDirectory.path) to finish…"))
+    }
+    defer { withExtendedLifetime(lock) {} }
+    if !dryRun {
+      for leftover in cache.removeLeftovers() {
+        reporter.report(.warning("removed \(leftover.path), left by an interrupted run"))
+      }
+    }
+
+    let planned = try plan()
+    let needed = target.map(graph.closure(of:)) ?? Set(graph.names)
+    let forced: Set<String> = force ? (target.map { [$0] } ?? needed) : []
+    var willRun = Set(planned.filter { stage in
+      needed.contains(stage.name) && (forced.contains(stage.name) || stage.state != .fresh)
+    }.map(\.name))
+
+    // Walk downstream to upstream: every input of a stage that will run, and every entry whose
+    // files get published, is checksummed in full; a damaged one joins the run. One pass is
+    // enough because an input always comes earlier in the order than its reader.
+    var verified = Set<String>()
+    for stage in planned.reversed() where needed.contains(stage.name) {
+      var toVerify: [String] = willRun.contains(stage.name) ? stage.inputs.keys.sorted() : []
+      if !willRun.contains(stage.name), !(graph.stage(named: stage.name)?.published.isEmpty ?? true) {
+        toVerify.append(stage.name)
+      }
+      for name in toVerify where !willRun.contains(name) && !verified.contains(name) {
+        let fingerprint = planned.first { $0.name == name }!.fingerprint
+        if case .damaged(let reason) = cache.lookup(stage: name, fingerprint: fingerprint, verification: .checksums) {
+          reporter.report(.warning("cache entry of '\(name)' is damaged (\(reason)); recomputing it"))
+          willRun.insert(name)
+        } else {
+          verified.insert(name)
+        }
+      }
+    }
+
+    var outcomes: [StageOutcome] = []
+    for stage in planned where needed.contains(stage.name) {
+      let directory = cache.entryDirectory(stage: stage.name, fingerprint: stage.fingerprint)
+      guard willRun.contains(stage.name) else {
+        reporter.report(.stageSkipped(stage: stage.name, fingerprint: stage.fingerprint))
+        if !dryRun { try publish(stage: graph.stage(named: stage.name)!, from: directory) }
+        outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .cached, directory: directory))
+        continue
+      }
+      if dryRun {
+        outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .wouldRun, directory: directory))
+        continue
+      }
+      let reason = forced.contains(stage.name) ? "forced"
+        : stage.state == .fresh ? "cache entry damaged"
+        : stage.state == .stale ? "inputs or parameters changed" : "not in the cache"
+      reporter.report(.stageStarted(stage: stage.name, fingerprint: stage.fingerprint, reason: reason))
+      let seconds = try execute(graph.stage(named: stage.name)!, planned: stage)
+      reporter.report(.stageFinished(stage: stage.name, seconds: seconds))
+      try publish(stage: graph.stage(named: stage.name)!, from: directory)
+      outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .ran(seconds: seconds), directory: directory))
+    }
+    return outcomes
+  }
+
+  /// Runs one stage into a temporary folder and commits it; on any error the folder is removed
+  /// and the cache is as it was.
+  private func execute(_ stage: any Stage, planned: PlannedStage) throws -> Double {
+    let inputDirectories = planned.inputs.reduce(into: [String: URL]()) { directories, input in
+      directories[input.key] = cache.entryDirectory(stage: input.key, fingerprint: input.value)
+    }
+    let temporary = try cache.makeTemporaryDirectory(stage: stage.name, fingerprint: planned.fingerprint)
+    do {
+      let context = StageContext(
+        outputDirectory: temporary, inputDirectories: inputDirectories,
+        reporter: reporter, stageName: stage.name)
+      let start = Date()
+      try stage.run(context)
+      let seconds = Date().timeIntervalSince(start)
+      let missing = stage.outputFileNames.filter {
+        !FileManager.default.fileExists(atPath: temporary.appending(path: $0).path)
+      }
+      guard missing.isEmpty else {
+        throw PipelineError("stage '\(stage.name)' did not write \(missing.joined(separator: ", "))")
+      }
+      try cache.commit(
+        temporary: temporary, stage: stage.name, version: type(of: stage).version,
+        fingerprint: planned.fingerprint, parameters: try stage.canonicalParameters(),
+        inputs: planned.inputs, externalFiles: planned.externalFiles, seconds: seconds)
+      return seconds
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      if error is StageFailure || error is PipelineError { throw error }
+      throw StageFailure(stage: stage.name, underlying: error)
+    }
+  }
+
+  /// Copies a stage's published artifacts out of the cache, each through a temporary file and
+  /// a rename so a reader never sees half a file.
+  private func publish(stage: any Stage, from directory: URL) throws {
+    for (file, relativePath) in stage.published.sorted(by: { $0.key < $1.key }) {
+      let destination = outputDirectory.appending(path: relativePath)
+      try FileManager.default.createDirectory(
+        at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+      let temporary = destination.deletingLastPathComponent()
+        .appending(path: ".\(destination.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+      try? FileManager.default.removeItem(at: temporary)
+      try FileManager.default.copyItem(at: directory.appending(path: file), to: temporary)
+      try renameReplacing(temporary, with: destination)
+    }
+  }
+}
+
+/// rename(2): atomically puts `source` at `destination`, replacing what was there.
+/// (Foundation's moveItem refuses an existing destination; replaceItemAt wants one.)
+func renameReplacing(_ source: URL, with destination: URL) throws {
+  guard rename(source.path, destination.path) == 0 else {
+    throw PipelineError("\(destination.path): cannot write (\(String(cString: strerror(errno))))")
+  }
+}
+
+extension Stage {
+  func canonicalParameters() throws -> String {
+    String(decoding: try canonicalJSON(parameters), as: UTF8.self)
+  }
+  var outputFileNames: [String] { Output.fileNames }
+}

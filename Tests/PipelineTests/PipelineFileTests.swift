@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import Pipeline
+
+@Suite struct PipelineFileTests {
+  struct Settings: Codable, Equatable {
+    struct Train: Codable, Equatable {
+      var epochs: Int
+      var rate: Double
+      var layers: [String]
+    }
+    var name: String
+    var train: Train
+  }
+
+  let yaml = """
+    name: demo
+    train:
+      epochs: 3
+      rate: 0.5
+      layers: [a, b]
+    """
+
+  @Test func decodes_aWellFormedFile() throws {
+    let settings = try PipelineFile.decode(Settings.self, yaml: yaml, fileName: "p.yaml")
+    #expect(settings == Settings(name: "demo", train: .init(epochs: 3, rate: 0.5, layers: ["a", "b"])))
+  }
+
+  @Test func overrides_replaceValuesReadAsYAML() throws {
+    let settings = try PipelineFile.decode(
+      Settings.self, yaml: yaml, fileName: "p.yaml",
+      overrides: ["train.epochs=7", "train.layers=[x, y, z]", "name=other", "train.layers.1=w"])
+    #expect(settings.train.epochs == 7)
+    #expect(settings.train.layers == ["x", "w", "z"])
+    #expect(settings.name == "other")
+  }
+
+  @Test func unknownKeyInTheFile_namesLineAndColumn() {
+    let typo = yaml.replacingOccurrences(of: "rate:", with: "rat:")
+    #expect { try PipelineFile.decode(Settings.self, yaml: typo, fileName: "p.yaml") } throws: { error in
+      "\(error)".contains("p.yaml:") && "\(error)".contains("missing key 'train.rate'")
+    }
+    let extra = yaml + "\n  extra: 1"
+    #expect { try PipelineFile.decode(Settings.self, yaml: extra, fileName: "p.yaml") } throws: { error in
+      "\(error)" == "p.yaml:6:3: unknown key 'train.extra' (known here: epochs, layers, rate)"
+    }
+  }
+
+  @Test func unknownKeyInAnOverride_isRejected() {
+    #expect { try PipelineFile.decode(Settings.self, yaml: yaml, fileName: "p.yaml", overrides: ["train.epochz=3"]) } throws: { error in
+      "\(error)".contains("unknown key 'train.epochz'") && "\(error)".contains("--set")
+    }
+  }
+
+  @Test func wrongType_namesTheKeyAndPlace() {
+    let bad = yaml.replacingOccurrences(of: "epochs: 3", with: "epochs: many")
+    #expect { try PipelineFile.decode(Settings.self, yaml: bad, fileName: "p.yaml") } throws: { error in
+      "\(error)" == "p.yaml:3:11: 'train.epochs' should be a whole number"
+    }
+  }
+
+  @Test func syntaxError_namesLineAndColumn() {
+    #expect { try PipelineFile.decode(Settings.self, yaml: "name: [unclosed\ntrain: 1", fileName: "p.yaml") } throws: { error in
+      "\(error)".hasPrefix("p.yaml:2:")
+    }
+  }
+
+  @Test func malformedOverride_isRejected() {
+    #expect(throws: PipelineError.self) {
+      try PipelineFile.decode(Settings.self, yaml: yaml, fileName: "p.yaml", overrides: ["train.epochs"])
+    }
+  }
+
+  @Test func emptyFile_isAnError() {
+    #expect { try PipelineFile.decode(Settings.self, yaml: "", fileName: "p.yaml") } throws: { error in
+      "\(error)" == "p.yaml: the pipeline file is empty"
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import Pipeline
+
+@Suite struct RunnerTests {
+  let folder: TemporaryFolder
+  let log = RunLog()
+  let sourceFile: URL
+  var output: URL { folder.url.appending(path: "out", directoryHint: .isDirectory) }
+
+  init() throws {
+    folder = try TemporaryFolder()
+    sourceFile = folder.url.appending(path: "source.txt")
+    try "ab".write(to: sourceFile, atomically: true, encoding: .utf8)
+  }
+
+  func runner(times: Int = 2, fail: Bool? = nil) throws -> Runner {
+    var stages: [any Stage] = [
+      SourceStage(file: sourceFile, log: log),
+      RepeatStage(name: "repeat", parameters: .init(times: times), inputs: ["source"], log: log),
+      UppercaseStage(inputs: ["repeat"], log: log),
+    ]
+    if let fail { stages.append(FailingStage(parameters: .init(fail: fail), inputs: ["shout"], log: log)) }
+    return Runner(graph: try PipelineGraph(stages), outputDirectory: output)
+  }
+
+  func published() throws -> String {
+    try String(contentsOf: output.appending(path: "result.txt"), encoding: .utf8)
+  }
+
+  @Test func firstRun_runsEveryStageAndPublishes() throws {
+    let outcomes = try runner().run()
+    #expect(log.runs == ["source", "repeat", "shout"])
+    #expect(outcomes.allSatisfy { if case .ran = $0.action { true } else { false } })
+    #expect(try published() == "ABAB")
+  }
+
+  @Test func secondRun_withNothingChanged_runsNothing() throws {
+    try runner().run()
+    log.reset()
+    let outcomes = try runner().run()
+    #expect(log.runs.isEmpty)
+    #expect(outcomes.map(\.action) == [.cached, .cached, .cached])
+    #expect(try runner().plan().map(\.state) == [.fresh, .fresh, .fresh])
+  }
+
+  @Test func parameterChange_rerunsThatStageAndDownstreamOnly() throws {
+    try runner(times: 2).run()
+    log.reset()
+    #expect(try runner(times: 3).plan().map(\.state) == [.fresh, .stale, .stale])
+    try runner(times: 3).run()
+    #expect(log.runs == ["repeat", "shout"])
+    #expect(try published() == "ABABAB")
+  }
+
+  @Test func changedExternalFile_rerunsEverything() throws {
+    try runner().run()
+    log.reset()
+    try "cd".write(to: sourceFile, atomically: true, encoding: .utf8)
+    try runner().run()
+    #expect(log.runs == ["source", "repeat", "shout"])
+    #expect(try published() == "CDCD")
+  }
+
+  @Test func returningToOldParameters_isACacheHit() throws {
+    try runner(times: 2).run()
+    try runner(times: 3).run()
+    log.reset()
+    try runner(times: 2).run()
+    #expect(log.runs.isEmpty)
+    #expect(try published() == "ABAB")
+  }
+
+  @Test func singleStage_runsMissingUpstreamFirstButNotDownstream() throws {
+    try runner().run(target: "repeat")
+    #expect(log.runs == ["source", "repeat"])
+    log.reset()
+    try runner().run(target: "repeat", force: true)
+    #expect(log.runs == ["repeat"])
+  }
+
+  @Test func force_withoutStage_rerunsEverything() throws {
+    try runner().run()
+    log.reset()
+    try runner().run(force: true)
+    #expect(log.runs == ["source", "repeat", "shout"])
+  }
+
+  @Test func dryRun_runsNothingAndReportsWhatWould() throws {
+    try runner().run(target: "source")
+    log.reset()
+    let outcomes = try runner().run(dryRun: true)
+    #expect(log.runs.isEmpty)
+    #expect(outcomes.map(\.action) == [.cached, .wouldRun, .wouldRun])
+    #expect(!FileManager.default.fileExists(atPath: output.appending(path: "result.txt").path))
+  }
+
+  @Test func flippedByteInAnInput_isDetectedAndRecomputed() throws {
+    let first = try runner(times: 2).run()
+    let sourceEntry = first[0].directory.appending(path: "text.txt")
+    try "xb".write(to: sourceEntry, atomically: false, encoding: .utf8)  // same size, other content
+    log.reset()
+    try runner(times: 3).run()  // repeat must run, so it checksums its input
+    #expect(log.runs == ["source", "repeat", "shout"])
+    #expect(try published() == "ABABAB")
+  }
+
+  @Test func truncatedArtifact_isAMissOnTheCheapCheck() throws {
+    let first = try runner().run()
+    try Data().write(to: first[1].directory.appending(path: "text.txt"))
+    log.reset()
+    #expect(try runner().plan().map(\.state) == [.fresh, .stale, .fresh])
+    try runner().run()
+    #expect(log.runs == ["repeat"])
+  }
+
+  @Test func damagedPublishedEntry_isRecomputedBeforePublishing() throws {
+    let first = try runner().run()
+    try "XXXX".write(to: first[2].directory.appending(path: "text.txt"), atomically: false, encoding: .utf8)
+    log.reset()
+    try runner().run()
+    #expect(log.runs == ["shout"])
+    #expect(try published() == "ABAB")
+  }
+
+  @Test func failingStage_leavesNoEntryAndNoTemporaryFolder() throws {
+    #expect(throws: StageFailure.self) { try runner(fail: true).run() }
+    let stageFolder = output.appending(path: "cache/fail")
+    let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: stageFolder.path)) ?? []
+    #expect(leftovers.isEmpty)
+    #expect(try runner(fail: true).plan().last?.state == .missing)
+    // The stages before it were committed and stay cached.
+    log.reset()
+    try runner(fail: false).run()
+    #expect(log.runs == ["fail"])
+  }
+
+  @Test func leftoverTemporaryFolder_isRemovedByTheNextRun() throws {
+    try runner().run()
+    let leftover = output.appending(path: "cache/repeat/.tmp-deadbeef-1-abc")
+    try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+    try runner().run()
+    #expect(!FileManager.default.fileExists(atPath: leftover.path))
+  }
+
+  @Test func manifest_recordsChecksumsAndInputs() throws {
+    let outcomes = try runner().run()
+    let data = try Data(contentsOf: outcomes[1].directory.appending(path: Manifest.fileName))
+    let manifest = try JSONDecoder.iso8601.decode(Manifest.self, from: data)
+    #expect(manifest.stage == "repeat")
+    #expect(manifest.inputs == ["source": outcomes[0].fingerprint])
+    #expect(manifest.files.map(\.name) == ["text.txt"])
+    #expect(manifest.files[0].sha256 == Fingerprint.of(bytes: Data("abab".utf8)))
+    #expect(manifest.parameters == #"{"times":2}"#)
+  }
+
+  @Test func unknownStage_isAClearError() throws {
+    #expect { try runner().run(target: "nope") } throws: { error in
+      "\(error)".contains("no stage named 'nope'") && "\(error)".contains("source, repeat, shout")
+    }
+  }
+
+  @Test func graph_rejectsAnInputThatIsNotAnEarlierStage() {
+    #expect(throws: PipelineError.self) {
+      try PipelineGraph([RepeatStage(name: "repeat", parameters: .init(times: 1), inputs: ["later"], log: log)])
+    }
+  }
+
+  @Test func lock_withoutWaiting_failsWhileAnotherHolderHasIt() throws {
+    let held = try OutputLock(directory: output, wait: false)
+    #expect(throws: PipelineError.self) { try runner().run(waitForLock: false) }
+    withExtendedLifetime(held) {}
+  }
+}
