@@ -132,7 +132,10 @@ final class ZipWriter {
     archive_entry_set_filetype(entry, 0o100000)  // S_IFREG
     archive_entry_set_perm(entry, 0o644)
     archive_entry_set_size(entry, Int64(size))
-    archive_entry_set_mtime(entry, 315_532_800 + 86_400, 0)  // 1980-01-02, the DOS epoch plus a day
+    // The Unix epoch: libarchive converts mtime to a DOS date in *local* time, which would make
+    // the bytes depend on the machine's time zone, but it clamps every date before 1980 to
+    // 1980-01-01 00:00, and 1970 is before 1980 in every zone.
+    archive_entry_set_mtime(entry, 0, 0)
     archive_entry_set_uid(entry, 0)
     archive_entry_set_gid(entry, 0)
     guard archive_write_header(handle, entry) == ARCHIVE_OK else { throw failure("cannot write member \(name)") }
