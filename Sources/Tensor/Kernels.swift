@@ -1,0 +1,247 @@
+import CBLAS
+import Foundation
+
+// Elementwise and reduction kernels for the layers, the loss and the optimizers.
+// They run on unsafe buffers so the hot loops have no bounds checks and vectorise;
+// this file and GEMM.swift are the only places in the project that touch raw memory.
+
+// MARK: - Scaling and accumulation
+
+/// `x *= s` (cblas_sscal).
+public func scale(_ x: inout Tensor, by s: Float) {
+  let n = x.count
+  guard n > 0 else { return }
+  x.scalars.withUnsafeMutableBufferPointer { px in
+    cblas_sscal(blasint(n), s, px.baseAddress, 1)
+  }
+}
+
+/// `y += alpha * x` (cblas_saxpy); x and y have the same number of scalars.
+public func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
+  precondition(x.count == y.count, "axpy: \(x.shape) vs \(y.shape)")
+  let n = x.count
+  guard n > 0 else { return }
+  x.scalars.withUnsafeBufferPointer { px in
+    y.scalars.withUnsafeMutableBufferPointer { py in
+      cblas_saxpy(blasint(n), alpha, px.baseAddress, 1, py.baseAddress, 1)
+    }
+  }
+}
+
+// MARK: - Bias
+
+/// `y[i, j] += b[j]`: broadcasts a bias over the rows. `// y: (N, H), b: (H)`
+public func addRowVector(_ b: Tensor, to y: inout Tensor) {
+  let (n, h) = (y.rows, y.columns)
+  precondition(b.count == h, "addRowVector: bias has \(b.count) scalars, rows have \(h)")
+  b.scalars.withUnsafeBufferPointer { pb in
+    y.scalars.withUnsafeMutableBufferPointer { py in
+      let bias = pb.baseAddress!
+      for i in 0..<n {
+        let row = py.baseAddress! + i * h
+        for j in 0..<h { row[j] += bias[j] }
+      }
+    }
+  }
+}
+
+/// `db[j] += Σ_i dy[i, j]`: the bias gradient. `// dy: (N, H), db: (H)`
+///
+/// Walks rows in memory order, summing into a float32 scratch row, then adds it to `db`
+/// (so accumulation into an existing gradient rounds once per call).
+public func accumulateColumnSums(of dy: Tensor, into db: inout Tensor) {
+  let (n, h) = (dy.rows, dy.columns)
+  precondition(db.count == h, "accumulateColumnSums: db has \(db.count) scalars, rows have \(h)")
+  var sums = [Float](repeating: 0, count: h)
+  dy.scalars.withUnsafeBufferPointer { pdy in
+    sums.withUnsafeMutableBufferPointer { ps in
+      let acc = ps.baseAddress!
+      for i in 0..<n {
+        let row = pdy.baseAddress! + i * h
+        for j in 0..<h { acc[j] += row[j] }
+      }
+    }
+  }
+  sums.withUnsafeBufferPointer { ps in
+    db.scalars.withUnsafeMutableBufferPointer { pdb in
+      for j in 0..<h { pdb[j] += ps[j] }
+    }
+  }
+}
+
+// MARK: - ReLU
+
+/// `y = max(x, 0)` elementwise.
+public func relu(_ x: Tensor) -> Tensor {
+  x.scalars.withUnsafeBufferPointer { px in
+    Tensor(uninitializedShape: x.shape) { py in
+      let (src, dst) = (px.baseAddress!, py.baseAddress!)
+      for i in 0..<px.count {
+        let v = src[i]
+        dst[i] = v > 0 ? v : 0
+      }
+    }
+  }
+}
+
+/// `dx = dy ⊙ 1[y > 0]`, from the forward *output* y (equivalently the input: y > 0 ⇔ x > 0).
+public func reluBackward(_ dy: Tensor, output y: Tensor) -> Tensor {
+  precondition(dy.count == y.count, "reluBackward: \(dy.shape) vs \(y.shape)")
+  return dy.scalars.withUnsafeBufferPointer { pdy in
+    y.scalars.withUnsafeBufferPointer { py in
+      Tensor(uninitializedShape: dy.shape) { pdx in
+        let (g, out, dst) = (pdy.baseAddress!, py.baseAddress!, pdx.baseAddress!)
+        for i in 0..<pdy.count { dst[i] = out[i] > 0 ? g[i] : 0 }
+      }
+    }
+  }
+}
+
+// MARK: - Softmax and cross-entropy
+
+/// Row-wise softmax `p[i, j] = exp(z[i, j] - m_i) / Σ_k exp(z[i, k] - m_i)`, `m_i = max_k z[i, k]`
+/// (subtracting the row max keeps exp from overflowing). `// z: (N, C) -> p: (N, C)`
+public func softmaxRows(_ z: Tensor) -> Tensor {
+  let (n, c) = (z.rows, z.columns)
+  return z.scalars.withUnsafeBufferPointer { pz in
+    Tensor(uninitializedShape: z.shape) { pp in
+      for i in 0..<n {
+        let zi = pz.baseAddress! + i * c
+        let pi = pp.baseAddress! + i * c
+        var m = -Float.infinity
+        for j in 0..<c { m = max(m, zi[j]) }
+        var s: Float = 0
+        for j in 0..<c {
+          let e = expf(zi[j] - m)
+          pi[j] = e
+          s += e
+        }
+        let inv = 1 / s
+        for j in 0..<c { pi[j] *= inv }
+      }
+    }
+  }
+}
+
+/// Fused, numerically stable softmax cross-entropy, averaged over the batch.
+///
+/// `L = -1/N Σ_i log softmax(z_i)[y_i]` with `log softmax(z)_j = z_j - m - log Σ_k exp(z_k - m)`,
+/// and `dL/dz = (softmax(z) - onehot(y)) / N`. The loss is summed in Double.
+/// `// z: (N, C), labels: N values in 0..<C`
+public func softmaxCrossEntropy(logits z: Tensor, labels: [UInt8]) -> (loss: Double, gradient: Tensor) {
+  let (n, c) = (z.rows, z.columns)
+  precondition(labels.count == n, "softmaxCrossEntropy: \(labels.count) labels for \(n) rows")
+  var total: Double = 0
+  let invN = n > 0 ? 1 / Float(n) : 0
+  let gradient = z.scalars.withUnsafeBufferPointer { pz in
+    labels.withUnsafeBufferPointer { py in
+      Tensor(uninitializedShape: z.shape) { pg in
+        for i in 0..<n {
+          let zi = pz.baseAddress! + i * c
+          let gi = pg.baseAddress! + i * c
+          let label = Int(py[i])
+          precondition(label < c, "label \(label) out of range for \(c) classes")
+          var m = -Float.infinity
+          for j in 0..<c { m = max(m, zi[j]) }
+          var s: Float = 0
+          for j in 0..<c {
+            let e = expf(zi[j] - m)
+            gi[j] = e
+            s += e
+          }
+          total -= Double(zi[label] - m) - Double(logf(s))
+          let scale = invN / s
+          for j in 0..<c { gi[j] *= scale }
+          gi[label] -= invN
+        }
+      }
+    }
+  }
+  return (n > 0 ? total / Double(n) : 0, gradient)
+}
+
+/// Index of the largest value in each row (the first on ties). `// z: (N, C) -> N indices`
+public func argmaxRows(_ z: Tensor) -> [Int] {
+  let (n, c) = (z.rows, z.columns)
+  return z.scalars.withUnsafeBufferPointer { pz in
+    (0..<n).map { i in
+      let zi = pz.baseAddress! + i * c
+      var best = 0
+      for j in 1..<max(c, 1) where zi[j] > zi[best] { best = j }
+      return best
+    }
+  }
+}
+
+// MARK: - Optimizer updates
+
+/// Heavy-ball SGD, PyTorch's `torch.optim.SGD` (dampening 0, not Nesterov):
+/// `g ← ∇ + λ·p;  v ← μ·v + g;  p ← p − η·v`.
+/// With `μ = 0` this is plain SGD, `p ← p − η·(∇ + λ·p)`.
+public func momentumUpdate(
+  parameter p: inout Tensor, gradient g: Tensor, velocity v: inout Tensor,
+  learningRate lr: Float, momentum mu: Float, weightDecay wd: Float
+) {
+  precondition(p.count == g.count && p.count == v.count, "momentumUpdate: mismatched buffers")
+  g.scalars.withUnsafeBufferPointer { pg in
+    p.scalars.withUnsafeMutableBufferPointer { pp in
+      v.scalars.withUnsafeMutableBufferPointer { pv in
+        let (param, grad, vel) = (pp.baseAddress!, pg.baseAddress!, pv.baseAddress!)
+        for i in 0..<pp.count {
+          let gi = wd == 0 ? grad[i] : grad[i] + wd * param[i]
+          let vi = mu * vel[i] + gi
+          vel[i] = vi
+          param[i] -= lr * vi
+        }
+      }
+    }
+  }
+}
+
+/// Adam / AdamW, step `t` (1-based), in the exact order of PyTorch's single-tensor
+/// `torch.optim.Adam` / `AdamW` (no amsgrad):
+///
+///     Adam:  g ← ∇ + λ·p              AdamW:  p ← p·(1 − η·λ),  g ← ∇
+///     m ← m + (1 − β₁)·(g − m)        (torch's lerp)
+///     v ← β₂·v + (1 − β₂)·g²
+///     p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// The bias corrections are computed in Double, as Python does.
+public func adamUpdate(
+  parameter p: inout Tensor, gradient g: Tensor,
+  firstMoment m: inout Tensor, secondMoment v: inout Tensor,
+  learningRate lr: Float, beta1: Float, beta2: Float, epsilon: Float,
+  weightDecay wd: Float, decoupledWeightDecay: Bool, step t: Int
+) {
+  precondition(
+    p.count == g.count && p.count == m.count && p.count == v.count,
+    "adamUpdate: mismatched buffers")
+  precondition(t >= 1, "adam step counts from 1")
+  let bc1 = 1 - pow(Double(beta1), Double(t))
+  let bc2 = 1 - pow(Double(beta2), Double(t))
+  let stepSize = Float(Double(lr) / bc1)
+  let bc2Sqrt = Float(bc2.squareRoot())
+  let decay = Float(decoupledWeightDecay ? 1 - Double(lr) * Double(wd) : 1)
+  let l2: Float = decoupledWeightDecay ? 0 : wd
+  let (oneMinusBeta1, oneMinusBeta2) = (1 - beta1, 1 - beta2)
+  g.scalars.withUnsafeBufferPointer { pg in
+    p.scalars.withUnsafeMutableBufferPointer { pp in
+      m.scalars.withUnsafeMutableBufferPointer { pm in
+        v.scalars.withUnsafeMutableBufferPointer { pv in
+          let (param, grad, mean, variance) = (pp.baseAddress!, pg.baseAddress!, pm.baseAddress!, pv.baseAddress!)
+          for i in 0..<pp.count {
+            var pi = param[i]
+            if decoupledWeightDecay { pi *= decay }
+            let gi = l2 == 0 ? grad[i] : grad[i] + l2 * pi
+            let mi = mean[i] + oneMinusBeta1 * (gi - mean[i])
+            let vi = beta2 * variance[i] + oneMinusBeta2 * gi * gi
+            mean[i] = mi
+            variance[i] = vi
+            let denom = vi.squareRoot() / bc2Sqrt + epsilon
+            param[i] = pi - stepSize * (mi / denom)
+          }
+        }
+      }
+    }
+  }
+}
