@@ -91,3 +91,10 @@ extension Tensor: CustomStringConvertible {
     return "Tensor(shape: \(shape), [\(head)\(count > 8 ? ", ..." : "")])"
   }
 }
+
+extension Tensor {
+  /// Sets every scalar to `value` in place (no reallocation: gradients are zeroed every step).
+  public mutating func fill(with value: Float) {
+    scalars.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+  }
+}
