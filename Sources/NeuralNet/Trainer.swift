@@ -81,7 +81,7 @@ public enum Trainer {
     _ model: inout Sequential, optimizer: inout any Optimizer, optimizerSpec: OptimizerSpec,
     features: Tensor, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
     options: TrainingOptions, using generator: inout SeededGenerator,
-    onBatch: (BatchProgress) -> Void = { _ in }, onEpoch: (EpochRecord) throws -> Void = { _ in }
+    onBatch: (BatchProgress) -> Void = { _ in }, onEpoch: (EpochRecord) throws -> Void
   ) rethrows -> [EpochRecord] {
     let n = features.rows
     precondition(labels.count == n, "\(labels.count) labels for \(n) feature rows")
@@ -145,6 +145,20 @@ public enum Trainer {
       try onEpoch(record)
     }
     return history
+  }
+
+  /// `fit` without an epoch callback, callable without `try`. (Swift treats a defaulted
+  /// `throws` closure parameter of a `rethrows` function as throwing, so this is an overload
+  /// rather than a default argument.)
+  public static func fit(
+    _ model: inout Sequential, optimizer: inout any Optimizer, optimizerSpec: OptimizerSpec,
+    features: Tensor, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
+    options: TrainingOptions, using generator: inout SeededGenerator,
+    onBatch: (BatchProgress) -> Void = { _ in }
+  ) -> [EpochRecord] {
+    fit(
+      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: features, labels: labels,
+      validation: validation, options: options, using: &generator, onBatch: onBatch, onEpoch: { _ in })
   }
 
   /// Mean softmax cross-entropy and accuracy of `model` on a labelled set, in batches.
