@@ -1,13 +1,13 @@
 import Foundation
 import Testing
-@testable import NeuralNet
+import NeuralNet
 import Tensor
 
 /// Hand-run timings, off by default. Run in release:
 ///
 ///     DIGITS_BENCH=1 swift test -c release --scratch-path .build --filter BenchmarkTests
 ///     DIGITS_BENCH=1 DIGITS_TRAIN_CSV=/path/train.csv swift test -c release ...   # + real-data accuracy
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["DIGITS_BENCH"] != nil))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["DIGITS_BENCH"] != nil))
 struct BenchmarkTests {
   static let environment = ProcessInfo.processInfo.environment
 

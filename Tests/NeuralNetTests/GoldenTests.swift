@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import NeuralNet
+import NeuralNet
 import Tensor
 
 /// Agreement with Fixtures/make_fixtures.py (numpy, float64) to 1e-5 (numpy.allclose with

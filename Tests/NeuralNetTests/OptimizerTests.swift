@@ -1,5 +1,5 @@
 import Testing
-@testable import NeuralNet
+import NeuralNet
 import Tensor
 
 /// Each kind against values worked out by hand (textbook formulas in Double, see the comments)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import NeuralNet
+import NeuralNet
 import Tensor
 
 // MARK: - Random data

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import NeuralNet
+import NeuralNet
 import Tensor
 
 /// Three Gaussian blobs in 8-D: a problem a small MLP learns in a few epochs.
