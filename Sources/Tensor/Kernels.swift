@@ -90,8 +90,21 @@ public func reluBackward(_ dy: Tensor, output y: Tensor) -> Tensor {
   return dy.scalars.withUnsafeBufferPointer { pdy in
     y.scalars.withUnsafeBufferPointer { py in
       Tensor(uninitializedShape: dy.shape) { pdx in
-        let (g, out, dst) = (pdy.baseAddress!, py.baseAddress!, pdx.baseAddress!)
-        for i in 0..<pdy.count { dst[i] = out[i] > 0 ? g[i] : 0 }
+        // SIMD8 select: the scalar ternary over three streams stayed a branchy scalar loop.
+        let (g, out, dst) = (UnsafeRawPointer(pdy.baseAddress!), UnsafeRawPointer(py.baseAddress!), UnsafeMutableRawPointer(pdx.baseAddress!))
+        let count = pdy.count
+        let vectorEnd = count - count % 8
+        var offset = 0
+        while offset < vectorEnd * 4 {
+          let mask = out.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) .> 0
+          let grad = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+          dst.storeBytes(of: SIMD8<Float>(repeating: 0).replacing(with: grad, where: mask), toByteOffset: offset, as: SIMD8<Float>.self)
+          offset += 32
+        }
+        for i in vectorEnd..<count {
+          let y = out.load(fromByteOffset: i * 4, as: Float.self)
+          dst.storeBytes(of: y > 0 ? g.load(fromByteOffset: i * 4, as: Float.self) : 0, toByteOffset: i * 4, as: Float.self)
+        }
       }
     }
   }
