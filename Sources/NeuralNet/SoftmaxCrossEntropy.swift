@@ -10,6 +10,12 @@ public enum SoftmaxCrossEntropy {
     let (loss, gradient) = softmaxCrossEntropy(logits: logits, labels: labels)
     return (Float(loss), gradient)
   }
+
+  /// The same for rows that are one chunk of a batch of `batchSize` rows: both the loss and the
+  /// gradient are divided by `batchSize`, so the chunks' results sum to the whole batch's.
+  public static func lossAndGradient(logits: Tensor, labels: [UInt8], batchSize: Int) -> (loss: Double, gradient: Tensor) {
+    softmaxCrossEntropy(logits: logits, labels: labels, batchSize: batchSize)
+  }
 }
 
 /// Row-wise softmax `p_ij = exp(z_ij - max_k z_ik) / Σ_k exp(z_ik - max_k z_ik)`.

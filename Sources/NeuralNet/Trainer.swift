@@ -9,12 +9,22 @@ public struct TrainingOptions: Sendable {
   public var schedule: LearningRateSchedule
   /// Reshuffle the rows every epoch (mini-batch only: a full batch does not depend on order).
   public var shuffle: Bool
+  /// Batches larger than this are run through forward/backward in chunks of this many rows with
+  /// the gradients accumulated, then stepped once: the same update (up to float summation order),
+  /// but each chunk's input is still in cache for the backward GEMM. Full-batch training on
+  /// 37,800 x 784 rows is memory-bound otherwise (about 2x slower).
+  public var accumulationRows: Int
 
-  public init(epochs: Int, batchSize: Int?, schedule: LearningRateSchedule = .constant, shuffle: Bool = true) {
+  public init(
+    epochs: Int, batchSize: Int?, schedule: LearningRateSchedule = .constant, shuffle: Bool = true,
+    accumulationRows: Int = 2048
+  ) {
+    precondition(accumulationRows > 0, "accumulationRows must be positive")
     self.epochs = epochs
     self.batchSize = batchSize
     self.schedule = schedule
     self.shuffle = shuffle
+    self.accumulationRows = accumulationRows
   }
 }
 
@@ -75,7 +85,8 @@ public enum Trainer {
   ///
   /// Every epoch: the learning rate from `options.schedule` and `optimizerSpec.learningRate`, a
   /// fresh permutation from `generator` (mini-batch with `shuffle` only), then for each batch
-  /// `zeroGradients → forward → loss → backward → optimizer.step`. The last batch may be short.
+  /// `zeroGradients → forward → loss → backward → optimizer.step` (forward/backward in chunks of
+  /// `options.accumulationRows` for large batches). The last batch may be short.
   /// Deterministic for a given generator state and BLAS thread count.
   public static func fit(
     _ model: inout Sequential, optimizer: inout any Optimizer, optimizerSpec: OptimizerSpec,
@@ -116,13 +127,21 @@ public enum Trainer {
         }
 
         model.zeroGradients()
-        let logits = model.forward(x, training: true)
-        let (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
-        model.backward(gradient)
+        var batchLoss = 0.0
+        var batchCorrect = 0
+        for start in stride(from: 0, to: y.count, by: options.accumulationRows) {
+          let chunk = start..<min(y.count, start + options.accumulationRows)
+          let (xc, yc) = chunk.count == y.count ? (x, y) : (x.slicingRows(chunk), Array(y[chunk]))
+          let logits = model.forward(xc, training: true)
+          let (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: yc, batchSize: y.count)
+          model.backward(gradient)
+          batchLoss += loss
+          batchCorrect += countCorrect(logits: logits, labels: yc)
+        }
         optimizer.step(&model, learningRate: learningRate)
 
-        let batchCorrect = countCorrect(logits: logits, labels: y)
-        lossSum += Double(loss) * Double(y.count)
+        let loss = Float(batchLoss)
+        lossSum += batchLoss * Double(y.count)
         correct += batchCorrect
         seen += y.count
         onBatch(

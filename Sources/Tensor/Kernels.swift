@@ -140,12 +140,17 @@ public func softmaxRows(_ z: Tensor) -> Tensor {
 ///
 /// `L = -1/N Σ_i log softmax(z_i)[y_i]` with `log softmax(z)_j = z_j - m - log Σ_k exp(z_k - m)`,
 /// and `dL/dz = (softmax(z) - onehot(y)) / N`. The loss is summed in Double.
-/// `// z: (N, C), labels: N values in 0..<C`
-public func softmaxCrossEntropy(logits z: Tensor, labels: [UInt8]) -> (loss: Double, gradient: Tensor) {
+/// `// z: (n, C), labels: n values in 0..<C`
+///
+/// `batchSize` is the N of the mean, the row count by default; pass the whole batch's size when
+/// these rows are one chunk of it, so chunk losses and gradients add up to the batch's.
+public func softmaxCrossEntropy(logits z: Tensor, labels: [UInt8], batchSize: Int? = nil) -> (loss: Double, gradient: Tensor) {
   let (n, c) = (z.rows, z.columns)
   precondition(labels.count == n, "softmaxCrossEntropy: \(labels.count) labels for \(n) rows")
+  let batch = batchSize ?? n
+  precondition(batch >= n, "softmaxCrossEntropy: batch size \(batch) smaller than the \(n) rows")
   var total: Double = 0
-  let invN = n > 0 ? 1 / Float(n) : 0
+  let invN = batch > 0 ? 1 / Float(batch) : 0
   let gradient = z.scalars.withUnsafeBufferPointer { pz in
     labels.withUnsafeBufferPointer { py in
       Tensor(uninitializedShape: z.shape) { pg in
@@ -170,7 +175,7 @@ public func softmaxCrossEntropy(logits z: Tensor, labels: [UInt8]) -> (loss: Dou
       }
     }
   }
-  return (n > 0 ? total / Double(n) : 0, gradient)
+  return (batch > 0 ? total / Double(batch) : 0, gradient)
 }
 
 /// Index of the largest value in each row (the first on ties). `// z: (N, C) -> N indices`

@@ -59,11 +59,14 @@ struct BenchmarkTests {
       &model, optimizer: &optimizer, optimizerSpec: spec,
       features: all.gatheringRows(train), labels: train.map { labels[$0] },
       validation: (all.gatheringRows(validation), validation.map { labels[$0] }),
-      options: TrainingOptions(epochs: 500, batchSize: nil), using: &rng)
+      options: TrainingOptions(
+        epochs: Int(Self.environment["DIGITS_SEED_ITERATIONS"] ?? "") ?? 500, batchSize: nil,
+        accumulationRows: Int(Self.environment["DIGITS_ACCUMULATION_ROWS"] ?? "") ?? 2048),
+      using: &rng)
     let last = history.last!
     print(
-      "bench seed 784-10-10 full batch x500 on \(train.count) rows: \(String(format: "%.2f", Date().timeIntervalSince(start))) s,"
+      "bench seed 784-10-10 full batch x\(history.count) on \(train.count) rows: \(String(format: "%.2f", Date().timeIntervalSince(start))) s,"
         + " train acc \(last.trainAccuracy), validation acc \(last.validationAccuracy!)")
-    #expect(last.validationAccuracy! > 0.8)
+    if history.count == 500 { #expect(last.validationAccuracy! > 0.8) }
   }
 }

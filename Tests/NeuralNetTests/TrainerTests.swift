@@ -53,6 +53,19 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     #expect(history.last!.validationAccuracy! > history.first!.validationAccuracy!)
   }
 
+  @Test func chunkedAccumulation_takesTheSameStepAsOnePass() {
+    let whole = train(seed: 4, optimizer: .sgd, learningRate: 0.1, options: TrainingOptions(epochs: 3, batchSize: nil))
+    let chunked = train(
+      seed: 4, optimizer: .sgd, learningRate: 0.1, options: TrainingOptions(epochs: 3, batchSize: nil, accumulationRows: 7))
+    for (a, b) in zip(whole.0.namedParameters, chunked.0.namedParameters) {
+      expectClose(b.value.scalars, a.value.scalars, atol: 1e-5, rtol: 1e-4, a.name)
+    }
+    for (a, b) in zip(whole.1, chunked.1) {
+      #expect(abs(a.trainLoss - b.trainLoss) < 1e-5)
+      #expect(a.trainAccuracy == b.trainAccuracy)
+    }
+  }
+
   @Test func fit_isBitIdenticalForTheSameSeed() {
     let options = TrainingOptions(epochs: 3, batchSize: 32, schedule: .cosine)
     let (a, ha) = train(seed: 7, options: options)
