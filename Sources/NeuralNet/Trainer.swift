@@ -78,6 +78,18 @@ public struct BatchProgress: Sendable {
   public var loss: Float
   public var accuracy: Float
   public var samplesPerSecond: Double
+
+  public init(
+    epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Float, accuracy: Float, samplesPerSecond: Double
+  ) {
+    self.epoch = epoch
+    self.epochs = epochs
+    self.batch = batch
+    self.batches = batches
+    self.loss = loss
+    self.accuracy = accuracy
+    self.samplesPerSecond = samplesPerSecond
+  }
 }
 
 public enum Trainer {
@@ -129,8 +141,8 @@ public enum Trainer {
         model.zeroGradients()
         var batchLoss = 0.0
         var batchCorrect = 0
-        for start in stride(from: 0, to: y.count, by: options.accumulationRows) {
-          let chunk = start..<min(y.count, start + options.accumulationRows)
+        for first in stride(from: 0, to: y.count, by: options.accumulationRows) {
+          let chunk = first..<min(y.count, first + options.accumulationRows)
           let (xc, yc) = chunk.count == y.count ? (x, y) : (x.slicingRows(chunk), Array(y[chunk]))
           let logits = model.forward(xc, training: true)
           let (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: yc, batchSize: y.count)

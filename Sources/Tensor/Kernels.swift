@@ -34,6 +34,7 @@ public func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
 public func addRowVector(_ b: Tensor, to y: inout Tensor) {
   let (n, h) = (y.rows, y.columns)
   precondition(b.count == h, "addRowVector: bias has \(b.count) scalars, rows have \(h)")
+  guard y.count > 0 else { return }  // empty arrays may have no base address
   b.scalars.withUnsafeBufferPointer { pb in
     y.scalars.withUnsafeMutableBufferPointer { py in
       let bias = pb.baseAddress!
@@ -52,6 +53,7 @@ public func addRowVector(_ b: Tensor, to y: inout Tensor) {
 public func accumulateColumnSums(of dy: Tensor, into db: inout Tensor) {
   let (n, h) = (dy.rows, dy.columns)
   precondition(db.count == h, "accumulateColumnSums: db has \(db.count) scalars, rows have \(h)")
+  guard dy.count > 0 else { return }
   var sums = [Float](repeating: 0, count: h)
   dy.scalars.withUnsafeBufferPointer { pdy in
     sums.withUnsafeMutableBufferPointer { ps in
@@ -73,7 +75,8 @@ public func accumulateColumnSums(of dy: Tensor, into db: inout Tensor) {
 
 /// `y = max(x, 0)` elementwise.
 public func relu(_ x: Tensor) -> Tensor {
-  x.scalars.withUnsafeBufferPointer { px in
+  guard x.count > 0 else { return x }
+  return x.scalars.withUnsafeBufferPointer { px in
     Tensor(uninitializedShape: x.shape) { py in
       let (src, dst) = (px.baseAddress!, py.baseAddress!)
       for i in 0..<px.count {
@@ -87,6 +90,7 @@ public func relu(_ x: Tensor) -> Tensor {
 /// `dx = dy ⊙ 1[y > 0]`, from the forward *output* y (equivalently the input: y > 0 ⇔ x > 0).
 public func reluBackward(_ dy: Tensor, output y: Tensor) -> Tensor {
   precondition(dy.count == y.count, "reluBackward: \(dy.shape) vs \(y.shape)")
+  guard dy.count > 0 else { return dy }
   return dy.scalars.withUnsafeBufferPointer { pdy in
     y.scalars.withUnsafeBufferPointer { py in
       Tensor(uninitializedShape: dy.shape) { pdx in
@@ -217,6 +221,7 @@ public func momentumUpdate(
   learningRate lr: Float, momentum mu: Float, weightDecay wd: Float
 ) {
   precondition(p.count == g.count && p.count == v.count, "momentumUpdate: mismatched buffers")
+  guard p.count > 0 else { return }
   g.scalars.withUnsafeBufferPointer { pg in
     p.scalars.withUnsafeMutableBufferPointer { pp in
       v.scalars.withUnsafeMutableBufferPointer { pv in
@@ -254,6 +259,7 @@ public func adamUpdate(
     p.count == g.count && p.count == m.count && p.count == v.count,
     "adamUpdate: mismatched buffers")
   precondition(t >= 1, "adam step counts from 1")
+  guard p.count > 0 else { return }
   let bc1 = 1 - pow(Double(beta1), Double(t))
   let bc2 = 1 - pow(Double(beta2), Double(t))
   let stepSize = Float(Double(lr) / bc1)

@@ -143,6 +143,21 @@ import Tensor
     #expect(abs(g.scalars[1] + 0.25) < 1e-6)
   }
 
+  @Test func kernels_acceptEmptyTensors() {
+    let empty = Tensor(zeros: [0, 3])
+    var y = empty
+    addRowVector(Tensor(zeros: [3]), to: &y)
+    var db = Tensor(zeros: [3])
+    accumulateColumnSums(of: empty, into: &db)
+    #expect(relu(empty).shape == [0, 3])
+    #expect(reluBackward(empty, output: empty).count == 0)
+    #expect(softmaxRows(empty).count == 0)
+    #expect(softmaxCrossEntropy(logits: empty, labels: []).loss == 0)
+    #expect(argmaxRows(empty).isEmpty)
+    #expect(empty.gatheringRows([Int]()).shape == [0, 3])
+    #expect(matmul(empty, Tensor(zeros: [3, 2])).shape == [0, 2])
+  }
+
   @Test func argmaxRows_picksFirstMaximum() {
     #expect(argmaxRows(Tensor(shape: [2, 3], scalars: [1, 3, 3, 5, 0, 1])) == [1, 0])
   }
