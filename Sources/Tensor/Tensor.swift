@@ -1,1 +1,100 @@
-// Tensor
+/// A dense float32 array, row-major, with value semantics (copy-on-write through the `Array`).
+///
+/// Two-dimensional kernels view a tensor as `rows × columns`, where `rows = shape[0]` and
+/// `columns` is the product of the remaining extents (1 for a vector), so an image batch
+/// `(N, 28, 28)` and a feature matrix `(N, 784)` are the same thing to GEMM.
+public struct Tensor: Sendable, Equatable {
+  public var shape: [Int]
+  public var scalars: [Float]
+
+  /// A tensor with the given shape and row-major scalars; `scalars.count` must equal the shape's product.
+  public init(shape: [Int], scalars: [Float]) {
+    precondition(shape.allSatisfy { $0 >= 0 }, "negative extent in shape \(shape)")
+    precondition(
+      scalars.count == shape.reduce(1, *),
+      "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+    self.shape = shape
+    self.scalars = scalars
+  }
+
+  public init(zeros shape: [Int]) {
+    self.init(shape: shape, repeating: 0)
+  }
+
+  public init(shape: [Int], repeating value: Float) {
+    self.init(shape: shape, scalars: Array(repeating: value, count: shape.reduce(1, *)))
+  }
+
+  /// A tensor whose scalars are written by `initializer`, which must set every element.
+  /// Skips the zero fill that `init(zeros:)` pays for buffers that are overwritten at once.
+  @inlinable
+  public init(
+    uninitializedShape shape: [Int],
+    initializingWith initializer: (inout UnsafeMutableBufferPointer<Float>) throws -> Void
+  ) rethrows {
+    let count = shape.reduce(1, *)
+    self.shape = shape
+    self.scalars = try Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+      try initializer(&buffer)
+      initialized = count
+    }
+  }
+
+  /// Number of scalars: the product of `shape`.
+  public var count: Int { scalars.count }
+
+  /// `shape[0]` (1 for a scalar tensor).
+  public var rows: Int { shape.first ?? 1 }
+
+  /// Product of all extents after the first (1 for a vector).
+  public var columns: Int { shape.dropFirst().reduce(1, *) }
+
+  /// Rows `indices` gathered, in order, into a new tensor of shape `(indices.count, shape[1...])`:
+  /// mini-batch selection.
+  public func gatheringRows(_ indices: some Collection<Int>) -> Tensor {
+    let width = columns
+    let source = rows
+    var outShape = shape
+    if outShape.isEmpty { outShape = [indices.count] } else { outShape[0] = indices.count }
+    return scalars.withUnsafeBufferPointer { src in
+      Tensor(uninitializedShape: outShape) { dst in
+        var offset = 0
+        for row in indices {
+          precondition(row >= 0 && row < source, "row \(row) out of range 0..<\(source)")
+          // Rows are contiguous in row-major order: one memcpy-like copy each.
+          (dst.baseAddress! + offset).initialize(
+            from: src.baseAddress! + row * width, count: width)
+          offset += width
+        }
+      }
+    }
+  }
+
+  /// Rows `range` as a new tensor (contiguous, so a single copy).
+  public func slicingRows(_ range: Range<Int>) -> Tensor {
+    precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) out of 0..<\(rows)")
+    let width = columns
+    var outShape = shape
+    outShape[0] = range.count
+    return Tensor(shape: outShape, scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
+  }
+
+  /// The same scalars under a new shape with the same element count.
+  public func reshaped(_ newShape: [Int]) -> Tensor {
+    Tensor(shape: newShape, scalars: scalars)
+  }
+}
+
+extension Tensor: CustomStringConvertible {
+  public var description: String {
+    let head = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
+    return "Tensor(shape: \(shape), [\(head)\(count > 8 ? ", ..." : "")])"
+  }
+}
+
+extension Tensor {
+  /// Sets every scalar to `value` in place (no reallocation: gradients are zeroed every step).
+  public mutating func fill(with value: Float) {
+    scalars.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+  }
+}

@@ -1,0 +1,113 @@
+import Tensor
+
+/// An optimizer's settings, as written in the pipeline's YAML (snake_case keys):
+///
+///     optimizer: {kind: adamw, learning_rate: 0.001, weight_decay: 0.01}
+///
+/// Omitted keys take the defaults below. Decode with the decoder's default key strategy
+/// (the keys are spelled out explicitly, not converted).
+public struct OptimizerSpec: Codable, Sendable, Hashable {
+  public enum Kind: String, Codable, Sendable {
+    /// `p ← p − η·(∇ + λ·p)`
+    case sgd
+    /// `v ← μ·v + ∇ + λ·p;  p ← p − η·v` (torch.optim.SGD with momentum)
+    case momentum
+    /// torch.optim.Adam, weight decay as L2 added to the gradient
+    case adam
+    /// torch.optim.AdamW, decoupled weight decay `p ← p·(1 − η·λ)` before the Adam step
+    case adamw
+  }
+
+  public var kind: Kind
+  public var learningRate: Float
+  public var momentum: Float
+  public var beta1: Float
+  public var beta2: Float
+  public var epsilon: Float
+  /// adamw: decoupled; the others: L2, `λ·p` added to the gradient.
+  public var weightDecay: Float
+
+  public init(
+    kind: Kind, learningRate: Float, momentum: Float = 0.9, beta1: Float = 0.9, beta2: Float = 0.999,
+    epsilon: Float = 1e-8, weightDecay: Float = 0
+  ) {
+    self.kind = kind
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case kind
+    case learningRate = "learning_rate"
+    case momentum, beta1, beta2, epsilon
+    case weightDecay = "weight_decay"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      kind: try c.decode(Kind.self, forKey: .kind),
+      learningRate: try c.decode(Float.self, forKey: .learningRate),
+      momentum: try c.decodeIfPresent(Float.self, forKey: .momentum) ?? 0.9,
+      beta1: try c.decodeIfPresent(Float.self, forKey: .beta1) ?? 0.9,
+      beta2: try c.decodeIfPresent(Float.self, forKey: .beta2) ?? 0.999,
+      epsilon: try c.decodeIfPresent(Float.self, forKey: .epsilon) ?? 1e-8,
+      weightDecay: try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? 0)
+  }
+}
+
+/// Updates a model's parameters from the gradients its last `backward` accumulated.
+public protocol Optimizer: Sendable {
+  mutating func step(_ model: inout Sequential, learningRate: Float)
+}
+
+/// The optimizer for `spec`, with state buffers shaped like `model`'s parameters.
+public func makeOptimizer(_ spec: OptimizerSpec, for model: Sequential) -> any Optimizer {
+  GradientDescent(spec: spec, parameterShapes: model.namedParameters.map(\.value.shape))
+}
+
+/// SGD, momentum, Adam and AdamW as settings of one first-order update (tinygrad-style):
+/// SGD is heavy-ball momentum with `μ = 0`; AdamW is Adam with the weight decay moved out of
+/// the gradient. Matches PyTorch's update order, so the same hyperparameters mean the same thing.
+public struct GradientDescent: Optimizer {
+  public let spec: OptimizerSpec
+  /// Number of `step` calls so far (Adam's `t`).
+  public private(set) var stepCount = 0
+  /// Velocity (sgd, momentum) or first moment m (adam, adamw), one per parameter.
+  private var firstMoments: [Tensor]
+  /// Second moment v (adam, adamw); empty for the others.
+  private var secondMoments: [Tensor]
+
+  public init(spec: OptimizerSpec, parameterShapes: [[Int]]) {
+    self.spec = spec
+    firstMoments = parameterShapes.map { Tensor(zeros: $0) }
+    switch spec.kind {
+    case .sgd, .momentum: secondMoments = []
+    case .adam, .adamw: secondMoments = parameterShapes.map { Tensor(zeros: $0) }
+    }
+  }
+
+  public mutating func step(_ model: inout Sequential, learningRate: Float) {
+    stepCount += 1
+    let (spec, t) = (self.spec, stepCount)
+    model.updateParameters { index, parameter, gradient in
+      switch spec.kind {
+      case .sgd, .momentum:
+        momentumUpdate(
+          parameter: &parameter, gradient: gradient, velocity: &firstMoments[index],
+          learningRate: learningRate, momentum: spec.kind == .sgd ? 0 : spec.momentum,
+          weightDecay: spec.weightDecay)
+      case .adam, .adamw:
+        adamUpdate(
+          parameter: &parameter, gradient: gradient,
+          firstMoment: &firstMoments[index], secondMoment: &secondMoments[index],
+          learningRate: learningRate, beta1: spec.beta1, beta2: spec.beta2, epsilon: spec.epsilon,
+          weightDecay: spec.weightDecay, decoupledWeightDecay: spec.kind == .adamw, step: t)
+      }
+    }
+  }
+}

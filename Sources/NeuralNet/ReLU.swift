@@ -1,0 +1,20 @@
+import Tensor
+
+/// `y = max(x, 0)`; backward `dx = dy ⊙ 1[y > 0]` (the gradient at 0 is taken as 0, like PyTorch).
+public struct ReLU: Layer {
+  /// The forward output, kept for the mask.
+  private var output: Tensor?
+
+  public init() {}
+
+  public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
+    let y = relu(x)
+    output = training ? y : nil
+    return y
+  }
+
+  public mutating func backward(_ dy: Tensor) -> Tensor {
+    guard let y = output else { preconditionFailure("ReLU.backward without a training forward pass") }
+    return reluBackward(dy, output: y)
+  }
+}

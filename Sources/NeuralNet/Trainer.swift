@@ -1,0 +1,234 @@
+import Foundation
+import Tensor
+
+/// How `Trainer.fit` walks the data.
+public struct TrainingOptions: Sendable {
+  public var epochs: Int
+  /// Rows per step; `nil` = full batch, one step per epoch (the numpy notebook's gradient descent).
+  public var batchSize: Int?
+  public var schedule: LearningRateSchedule
+  /// Reshuffle the rows every epoch (mini-batch only: a full batch does not depend on order).
+  public var shuffle: Bool
+  /// Batches larger than this are run through forward/backward in chunks of this many rows with
+  /// the gradients accumulated, then stepped once: the same update (up to float summation order),
+  /// but each chunk's input is still in cache for the backward GEMM. Full-batch training on
+  /// 37,800 x 784 rows is memory-bound otherwise (about 2x slower).
+  public var accumulationRows: Int
+
+  public init(
+    epochs: Int, batchSize: Int?, schedule: LearningRateSchedule = .constant, shuffle: Bool = true,
+    accumulationRows: Int = 2048
+  ) {
+    precondition(accumulationRows > 0, "accumulationRows must be positive")
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.schedule = schedule
+    self.shuffle = shuffle
+    self.accumulationRows = accumulationRows
+  }
+}
+
+/// The learning rate per epoch `e` of `E`, from the optimizer's base rate `η`.
+public enum LearningRateSchedule: String, Codable, Sendable, Hashable {
+  /// `η_e = η`
+  case constant
+  /// `η_e = η·(1 + cos(π·e/E))/2`: cosine annealing towards 0, stepped per epoch
+  /// (torch's `CosineAnnealingLR(T_max=E)` stepped once per epoch).
+  case cosine
+
+  public func learningRate(base: Float, epoch: Int, epochs: Int) -> Float {
+    switch self {
+    case .constant: base
+    case .cosine: Float(Double(base) * (1 + cos(Double.pi * Double(epoch) / Double(max(epochs, 1)))) / 2)
+    }
+  }
+}
+
+/// One epoch's summary. `trainLoss`/`trainAccuracy` are averaged over the epoch's batches as
+/// they were trained (weighted by batch size), as most training loops report them.
+public struct EpochRecord: Sendable, Codable, Equatable {
+  public var epoch: Int
+  public var trainLoss: Float
+  public var trainAccuracy: Float
+  public var validationLoss: Float?
+  public var validationAccuracy: Float?
+  public var seconds: Double
+  public var learningRate: Float
+
+  public init(
+    epoch: Int, trainLoss: Float, trainAccuracy: Float, validationLoss: Float?, validationAccuracy: Float?,
+    seconds: Double, learningRate: Float
+  ) {
+    self.epoch = epoch
+    self.trainLoss = trainLoss
+    self.trainAccuracy = trainAccuracy
+    self.validationLoss = validationLoss
+    self.validationAccuracy = validationAccuracy
+    self.seconds = seconds
+    self.learningRate = learningRate
+  }
+}
+
+/// Reported after every optimizer step. `batch` counts from 1; `samplesPerSecond` is over the epoch so far.
+public struct BatchProgress: Sendable {
+  public var epoch: Int
+  public var epochs: Int
+  public var batch: Int
+  public var batches: Int
+  public var loss: Float
+  public var accuracy: Float
+  public var samplesPerSecond: Double
+
+  public init(
+    epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Float, accuracy: Float, samplesPerSecond: Double
+  ) {
+    self.epoch = epoch
+    self.epochs = epochs
+    self.batch = batch
+    self.batches = batches
+    self.loss = loss
+    self.accuracy = accuracy
+    self.samplesPerSecond = samplesPerSecond
+  }
+}
+
+public enum Trainer {
+  /// Trains `model` in place with softmax cross-entropy; `validation` is evaluated after each epoch.
+  ///
+  /// Every epoch: the learning rate from `options.schedule` and `optimizerSpec.learningRate`, a
+  /// fresh permutation from `generator` (mini-batch with `shuffle` only), then for each batch
+  /// `zeroGradients → forward → loss → backward → optimizer.step` (forward/backward in chunks of
+  /// `options.accumulationRows` for large batches). The last batch may be short.
+  /// Deterministic for a given generator state and BLAS thread count.
+  public static func fit(
+    _ model: inout Sequential, optimizer: inout any Optimizer, optimizerSpec: OptimizerSpec,
+    features: Tensor, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
+    options: TrainingOptions, using generator: inout SeededGenerator,
+    onBatch: (BatchProgress) -> Void = { _ in }, onEpoch: (EpochRecord) throws -> Void
+  ) rethrows -> [EpochRecord] {
+    let n = features.rows
+    precondition(labels.count == n, "\(labels.count) labels for \(n) feature rows")
+    precondition(features.columns == model.inputSize, "features have \(features.columns) columns, model expects \(model.inputSize)")
+    precondition(n > 0, "no training rows")
+    let fullBatch = options.batchSize == nil || options.batchSize! >= n
+    let batchSize = fullBatch ? n : options.batchSize!
+    precondition(batchSize > 0, "batch size must be positive")
+    let batches = (n + batchSize - 1) / batchSize
+    let clock = ContinuousClock()
+    var history: [EpochRecord] = []
+
+    for epoch in 0..<options.epochs {
+      let start = clock.now
+      let learningRate = options.schedule.learningRate(base: optimizerSpec.learningRate, epoch: epoch, epochs: options.epochs)
+      let order: [Int]? = (!fullBatch && options.shuffle) ? generator.permutation(n) : nil
+      var lossSum = 0.0
+      var correct = 0
+      var seen = 0
+
+      for batch in 0..<batches {
+        let range = (batch * batchSize)..<min(n, (batch + 1) * batchSize)
+        let x: Tensor
+        let y: [UInt8]
+        if fullBatch {
+          (x, y) = (features, labels)
+        } else if let order {
+          let rows = order[range]
+          (x, y) = (features.gatheringRows(rows), rows.map { labels[$0] })
+        } else {
+          (x, y) = (features.slicingRows(range), Array(labels[range]))
+        }
+
+        model.zeroGradients()
+        var batchLoss = 0.0
+        var batchCorrect = 0
+        for first in stride(from: 0, to: y.count, by: options.accumulationRows) {
+          let chunk = first..<min(y.count, first + options.accumulationRows)
+          let (xc, yc) = chunk.count == y.count ? (x, y) : (x.slicingRows(chunk), Array(y[chunk]))
+          let logits = model.forward(xc, training: true)
+          let (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: yc, batchSize: y.count)
+          model.backward(gradient)
+          batchLoss += loss
+          batchCorrect += countCorrect(logits: logits, labels: yc)
+        }
+        optimizer.step(&model, learningRate: learningRate)
+
+        let loss = Float(batchLoss)
+        lossSum += batchLoss * Double(y.count)
+        correct += batchCorrect
+        seen += y.count
+        onBatch(
+          BatchProgress(
+            epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches, loss: loss,
+            accuracy: Float(batchCorrect) / Float(y.count),
+            samplesPerSecond: Double(seen) / max(seconds(start.duration(to: clock.now)), 1e-9)))
+      }
+
+      var record = EpochRecord(
+        epoch: epoch, trainLoss: Float(lossSum / Double(seen)), trainAccuracy: Float(correct) / Float(seen),
+        validationLoss: nil, validationAccuracy: nil, seconds: 0, learningRate: learningRate)
+      if let validation {
+        let (loss, accuracy) = evaluate(&model, features: validation.features, labels: validation.labels)
+        record.validationLoss = loss
+        record.validationAccuracy = accuracy
+      }
+      record.seconds = seconds(start.duration(to: clock.now))
+      history.append(record)
+      try onEpoch(record)
+    }
+    return history
+  }
+
+  /// `fit` without an epoch callback, callable without `try`. (Swift treats a defaulted
+  /// `throws` closure parameter of a `rethrows` function as throwing, so this is an overload
+  /// rather than a default argument.)
+  public static func fit(
+    _ model: inout Sequential, optimizer: inout any Optimizer, optimizerSpec: OptimizerSpec,
+    features: Tensor, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
+    options: TrainingOptions, using generator: inout SeededGenerator,
+    onBatch: (BatchProgress) -> Void = { _ in }
+  ) -> [EpochRecord] {
+    fit(
+      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: features, labels: labels,
+      validation: validation, options: options, using: &generator, onBatch: onBatch, onEpoch: { _ in })
+  }
+
+  /// Mean softmax cross-entropy and accuracy of `model` on a labelled set, in batches.
+  public static func evaluate(
+    _ model: inout Sequential, features: Tensor, labels: [UInt8], batchSize: Int = 1024
+  ) -> (loss: Float, accuracy: Float) {
+    let n = features.rows
+    precondition(labels.count == n, "\(labels.count) labels for \(n) feature rows")
+    guard n > 0 else { return (0, 0) }
+    var lossSum = 0.0
+    var correct = 0
+    for start in stride(from: 0, to: n, by: batchSize) {
+      let range = start..<min(n, start + batchSize)
+      let logits = model.forward(features.slicingRows(range), training: false)
+      let y = Array(labels[range])
+      lossSum += Double(SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y).loss) * Double(y.count)
+      correct += countCorrect(logits: logits, labels: y)
+    }
+    return (Float(lossSum / Double(n)), Float(correct) / Float(n))
+  }
+
+  /// Inference in batches (keeps memory flat): class probabilities `(N, classes)`.
+  public static func predictProbabilities(_ model: inout Sequential, features: Tensor, batchSize: Int = 1024) -> Tensor {
+    precondition(batchSize > 0, "batch size must be positive")
+    let n = features.rows
+    var scalars: [Float] = []
+    scalars.reserveCapacity(n * model.outputSize)
+    for start in stride(from: 0, to: n, by: batchSize) {
+      let logits = model.forward(features.slicingRows(start..<min(n, start + batchSize)), training: false)
+      scalars.append(contentsOf: softmax(logits).scalars)
+    }
+    return Tensor(shape: [n, model.outputSize], scalars: scalars)
+  }
+
+  private static func countCorrect(logits: Tensor, labels: [UInt8]) -> Int {
+    zip(argmaxRows(logits), labels).reduce(0) { $0 + ($1.0 == Int($1.1) ? 1 : 0) }
+  }
+
+  private static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+  }
+}

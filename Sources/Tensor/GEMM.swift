@@ -1,0 +1,66 @@
+import CBLAS
+
+// MARK: - Matrix multiplication through OpenBLAS
+
+/// `C = alpha * op(A) * op(B) + beta * C` through `cblas_sgemm` (row-major).
+///
+/// Every operand is read as a 2-D `rows × columns` view. `op(A)` is `(M, K)`: A is `(M, K)`, or
+/// `(K, M)` when `transposeA`; `op(B)` is `(K, N)`: B is `(K, N)`, or `(N, K)` when `transposeB`;
+/// C must already be `(M, N)`. With `beta == 0` C's old contents are ignored (BLAS semantics).
+public func gemm(
+  _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false,
+  alpha: Float = 1, beta: Float = 0, into c: inout Tensor
+) {
+  let (aRows, aColumns) = (a.rows, a.columns)
+  let (bRows, bColumns) = (b.rows, b.columns)
+  let m = transposeA ? aColumns : aRows
+  let k = transposeA ? aRows : aColumns
+  let kB = transposeB ? bColumns : bRows
+  let n = transposeB ? bRows : bColumns
+  precondition(k == kB, "gemm: inner dimensions differ, op(A) is (\(m), \(k)), op(B) is (\(kB), \(n))")
+  precondition(
+    c.rows == m && c.columns == n,
+    "gemm: C has shape \(c.shape), expected (\(m), \(n))")
+  if m == 0 || n == 0 { return }
+  if k == 0 {
+    // BLAS would leave C scaled by beta; do it here so empty batches are well defined.
+    scale(&c, by: beta)
+    return
+  }
+  a.scalars.withUnsafeBufferPointer { pa in
+    b.scalars.withUnsafeBufferPointer { pb in
+      c.scalars.withUnsafeMutableBufferPointer { pc in
+        cblas_sgemm(
+          CblasRowMajor,
+          transposeA ? CblasTrans : CblasNoTrans,
+          transposeB ? CblasTrans : CblasNoTrans,
+          blasint(m), blasint(n), blasint(k),
+          alpha, pa.baseAddress, blasint(aColumns),
+          pb.baseAddress, blasint(bColumns),
+          beta, pc.baseAddress, blasint(n))
+      }
+    }
+  }
+}
+
+/// `op(A) · op(B)` as a new `(M, N)` tensor (see `gemm` for the shapes).
+public func matmul(_ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false) -> Tensor {
+  let m = transposeA ? a.columns : a.rows
+  let n = transposeB ? b.rows : b.columns
+  // Zero-filled rather than uninitialised: cheap next to the multiply, and safe when K == 0.
+  var c = Tensor(zeros: [m, n])
+  gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+  return c
+}
+
+/// OpenBLAS's global thread pool. GEMM results are bit-for-bit repeatable for a fixed thread
+/// count, but the blocking (and so the rounding) can change with it.
+public enum BLAS {
+  /// Sets the number of threads OpenBLAS uses for every later call in the process.
+  public static func setThreadCount(_ n: Int) {
+    precondition(n >= 1, "thread count must be positive")
+    openblas_set_num_threads(Int32(n))
+  }
+
+  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+}

@@ -1,0 +1,315 @@
+import CBLAS
+import Foundation
+
+// Elementwise and reduction kernels for the layers, the loss and the optimizers.
+// They run on unsafe buffers so the hot loops have no bounds checks and vectorise;
+// this file and GEMM.swift are the only places in the project that touch raw memory.
+
+// MARK: - Scaling and accumulation
+
+/// `x *= s` (cblas_sscal).
+public func scale(_ x: inout Tensor, by s: Float) {
+  let n = x.count
+  guard n > 0 else { return }
+  x.scalars.withUnsafeMutableBufferPointer { px in
+    cblas_sscal(blasint(n), s, px.baseAddress, 1)
+  }
+}
+
+/// `y += alpha * x` (cblas_saxpy); x and y have the same number of scalars.
+public func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
+  precondition(x.count == y.count, "axpy: \(x.shape) vs \(y.shape)")
+  let n = x.count
+  guard n > 0 else { return }
+  x.scalars.withUnsafeBufferPointer { px in
+    y.scalars.withUnsafeMutableBufferPointer { py in
+      cblas_saxpy(blasint(n), alpha, px.baseAddress, 1, py.baseAddress, 1)
+    }
+  }
+}
+
+// MARK: - Bias
+
+/// `y[i, j] += b[j]`: broadcasts a bias over the rows. `// y: (N, H), b: (H)`
+public func addRowVector(_ b: Tensor, to y: inout Tensor) {
+  let (n, h) = (y.rows, y.columns)
+  precondition(b.count == h, "addRowVector: bias has \(b.count) scalars, rows have \(h)")
+  guard y.count > 0 else { return }  // empty arrays may have no base address
+  b.scalars.withUnsafeBufferPointer { pb in
+    y.scalars.withUnsafeMutableBufferPointer { py in
+      let bias = pb.baseAddress!
+      for i in 0..<n {
+        let row = py.baseAddress! + i * h
+        for j in 0..<h { row[j] += bias[j] }
+      }
+    }
+  }
+}
+
+/// `db[j] += Σ_i dy[i, j]`: the bias gradient. `// dy: (N, H), db: (H)`
+///
+/// Walks rows in memory order, summing into a float32 scratch row, then adds it to `db`
+/// (so accumulation into an existing gradient rounds once per call).
+public func accumulateColumnSums(of dy: Tensor, into db: inout Tensor) {
+  let (n, h) = (dy.rows, dy.columns)
+  precondition(db.count == h, "accumulateColumnSums: db has \(db.count) scalars, rows have \(h)")
+  guard dy.count > 0 else { return }
+  var sums = [Float](repeating: 0, count: h)
+  dy.scalars.withUnsafeBufferPointer { pdy in
+    sums.withUnsafeMutableBufferPointer { ps in
+      let acc = ps.baseAddress!
+      for i in 0..<n {
+        let row = pdy.baseAddress! + i * h
+        for j in 0..<h { acc[j] += row[j] }
+      }
+    }
+  }
+  sums.withUnsafeBufferPointer { ps in
+    db.scalars.withUnsafeMutableBufferPointer { pdb in
+      for j in 0..<h { pdb[j] += ps[j] }
+    }
+  }
+}
+
+// MARK: - ReLU
+
+/// `y = max(x, 0)` elementwise.
+public func relu(_ x: Tensor) -> Tensor {
+  guard x.count > 0 else { return x }
+  return x.scalars.withUnsafeBufferPointer { px in
+    Tensor(uninitializedShape: x.shape) { py in
+      let (src, dst) = (px.baseAddress!, py.baseAddress!)
+      for i in 0..<px.count {
+        let v = src[i]
+        dst[i] = v > 0 ? v : 0
+      }
+    }
+  }
+}
+
+/// `dx = dy ⊙ 1[y > 0]`, from the forward *output* y (equivalently the input: y > 0 ⇔ x > 0).
+public func reluBackward(_ dy: Tensor, output y: Tensor) -> Tensor {
+  precondition(dy.count == y.count, "reluBackward: \(dy.shape) vs \(y.shape)")
+  guard dy.count > 0 else { return dy }
+  return dy.scalars.withUnsafeBufferPointer { pdy in
+    y.scalars.withUnsafeBufferPointer { py in
+      Tensor(uninitializedShape: dy.shape) { pdx in
+        // SIMD8 select: the scalar ternary over three streams stayed a branchy scalar loop.
+        let (g, out, dst) = (UnsafeRawPointer(pdy.baseAddress!), UnsafeRawPointer(py.baseAddress!), UnsafeMutableRawPointer(pdx.baseAddress!))
+        let count = pdy.count
+        let vectorEnd = count - count % 8
+        var offset = 0
+        while offset < vectorEnd * 4 {
+          let mask = out.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) .> 0
+          let grad = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+          dst.storeBytes(of: SIMD8<Float>(repeating: 0).replacing(with: grad, where: mask), toByteOffset: offset, as: SIMD8<Float>.self)
+          offset += 32
+        }
+        for i in vectorEnd..<count {
+          let y = out.load(fromByteOffset: i * 4, as: Float.self)
+          dst.storeBytes(of: y > 0 ? g.load(fromByteOffset: i * 4, as: Float.self) : 0, toByteOffset: i * 4, as: Float.self)
+        }
+      }
+    }
+  }
+}
+
+// MARK: - Softmax and cross-entropy
+
+/// Row-wise softmax `p[i, j] = exp(z[i, j] - m_i) / Σ_k exp(z[i, k] - m_i)`, `m_i = max_k z[i, k]`
+/// (subtracting the row max keeps exp from overflowing). `// z: (N, C) -> p: (N, C)`
+public func softmaxRows(_ z: Tensor) -> Tensor {
+  let (n, c) = (z.rows, z.columns)
+  return z.scalars.withUnsafeBufferPointer { pz in
+    Tensor(uninitializedShape: z.shape) { pp in
+      for i in 0..<n {
+        let zi = pz.baseAddress! + i * c
+        let pi = pp.baseAddress! + i * c
+        var m = -Float.infinity
+        for j in 0..<c { m = max(m, zi[j]) }
+        var s: Float = 0
+        for j in 0..<c {
+          let e = expf(zi[j] - m)
+          pi[j] = e
+          s += e
+        }
+        let inv = 1 / s
+        for j in 0..<c { pi[j] *= inv }
+      }
+    }
+  }
+}
+
+/// Fused, numerically stable softmax cross-entropy, averaged over the batch.
+///
+/// `L = -1/N Σ_i log softmax(z_i)[y_i]` with `log softmax(z)_j = z_j - m - log Σ_k exp(z_k - m)`,
+/// and `dL/dz = (softmax(z) - onehot(y)) / N`. The loss is summed in Double.
+/// `// z: (n, C), labels: n values in 0..<C`
+///
+/// `batchSize` is the N of the mean, the row count by default; pass the whole batch's size when
+/// these rows are one chunk of it, so chunk losses and gradients add up to the batch's.
+public func softmaxCrossEntropy(logits z: Tensor, labels: [UInt8], batchSize: Int? = nil) -> (loss: Double, gradient: Tensor) {
+  let (n, c) = (z.rows, z.columns)
+  precondition(labels.count == n, "softmaxCrossEntropy: \(labels.count) labels for \(n) rows")
+  let batch = batchSize ?? n
+  precondition(batch >= n, "softmaxCrossEntropy: batch size \(batch) smaller than the \(n) rows")
+  var total: Double = 0
+  let invN = batch > 0 ? 1 / Float(batch) : 0
+  let gradient = z.scalars.withUnsafeBufferPointer { pz in
+    labels.withUnsafeBufferPointer { py in
+      Tensor(uninitializedShape: z.shape) { pg in
+        for i in 0..<n {
+          let zi = pz.baseAddress! + i * c
+          let gi = pg.baseAddress! + i * c
+          let label = Int(py[i])
+          precondition(label < c, "label \(label) out of range for \(c) classes")
+          var m = -Float.infinity
+          for j in 0..<c { m = max(m, zi[j]) }
+          var s: Float = 0
+          for j in 0..<c {
+            let e = expf(zi[j] - m)
+            gi[j] = e
+            s += e
+          }
+          total -= Double(zi[label] - m) - Double(logf(s))
+          let scale = invN / s
+          for j in 0..<c { gi[j] *= scale }
+          gi[label] -= invN
+        }
+      }
+    }
+  }
+  return (batch > 0 ? total / Double(batch) : 0, gradient)
+}
+
+/// Index of the largest value in each row (the first on ties). `// z: (N, C) -> N indices`
+public func argmaxRows(_ z: Tensor) -> [Int] {
+  let (n, c) = (z.rows, z.columns)
+  return z.scalars.withUnsafeBufferPointer { pz in
+    (0..<n).map { i in
+      let zi = pz.baseAddress! + i * c
+      var best = 0
+      for j in 1..<max(c, 1) where zi[j] > zi[best] { best = j }
+      return best
+    }
+  }
+}
+
+// MARK: - Optimizer updates
+
+/// Splits `0..<count` into contiguous chunks (multiples of 8) and runs them on up to
+/// `BLAS.threadCount` threads. Only for elementwise work: each index is visited by exactly one
+/// chunk, so the result does not depend on the split. Small buffers stay on the calling thread.
+func forEachChunk(of count: Int, minimumPerThread: Int = 1 << 15, _ body: @Sendable (Range<Int>) -> Void) {
+  let threads = max(1, min(BLAS.threadCount, count / minimumPerThread))
+  if threads == 1 {
+    body(0..<count)
+    return
+  }
+  let chunk = ((count + threads - 1) / threads + 7) / 8 * 8
+  DispatchQueue.concurrentPerform(iterations: threads) { t in
+    let start = min(count, t * chunk)
+    body(start..<min(count, start + chunk))
+  }
+}
+
+/// Heavy-ball SGD, PyTorch's `torch.optim.SGD` (dampening 0, not Nesterov):
+/// `g ← ∇ + λ·p;  v ← μ·v + g;  p ← p − η·v`.
+/// With `μ = 0` this is plain SGD, `p ← p − η·(∇ + λ·p)`.
+public func momentumUpdate(
+  parameter p: inout Tensor, gradient g: Tensor, velocity v: inout Tensor,
+  learningRate lr: Float, momentum mu: Float, weightDecay wd: Float
+) {
+  precondition(p.count == g.count && p.count == v.count, "momentumUpdate: mismatched buffers")
+  guard p.count > 0 else { return }
+  g.scalars.withUnsafeBufferPointer { pg in
+    p.scalars.withUnsafeMutableBufferPointer { pp in
+      v.scalars.withUnsafeMutableBufferPointer { pv in
+        // The chunks write disjoint ranges, so sharing the pointers across threads is safe.
+        nonisolated(unsafe) let (param, grad, vel) = (pp.baseAddress!, pg.baseAddress!, pv.baseAddress!)
+        forEachChunk(of: pp.count) { range in
+          for i in range {
+            let gi = grad[i] + wd * param[i]  // exact g when wd == 0; branch-free to vectorise
+            let vi = mu * vel[i] + gi
+            vel[i] = vi
+            param[i] -= lr * vi
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Adam / AdamW, step `t` (1-based), in the exact order of PyTorch's single-tensor
+/// `torch.optim.Adam` / `AdamW` (no amsgrad):
+///
+///     Adam:  g ← ∇ + λ·p              AdamW:  p ← p·(1 − η·λ),  g ← ∇
+///     m ← m + (1 − β₁)·(g − m)        (torch's lerp)
+///     v ← β₂·v + (1 − β₂)·g²
+///     p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// The bias corrections are computed in Double, as Python does.
+public func adamUpdate(
+  parameter p: inout Tensor, gradient g: Tensor,
+  firstMoment m: inout Tensor, secondMoment v: inout Tensor,
+  learningRate lr: Float, beta1: Float, beta2: Float, epsilon: Float,
+  weightDecay wd: Float, decoupledWeightDecay: Bool, step t: Int
+) {
+  precondition(
+    p.count == g.count && p.count == m.count && p.count == v.count,
+    "adamUpdate: mismatched buffers")
+  precondition(t >= 1, "adam step counts from 1")
+  guard p.count > 0 else { return }
+  let bc1 = 1 - pow(Double(beta1), Double(t))
+  let bc2 = 1 - pow(Double(beta2), Double(t))
+  let stepSize = Float(Double(lr) / bc1)
+  let bc2Sqrt = Float(bc2.squareRoot())
+  let decay = Float(decoupledWeightDecay ? 1 - Double(lr) * Double(wd) : 1)
+  let l2: Float = decoupledWeightDecay ? 0 : wd
+  let (oneMinusBeta1, oneMinusBeta2) = (1 - beta1, 1 - beta2)
+  g.scalars.withUnsafeBufferPointer { pg in
+    p.scalars.withUnsafeMutableBufferPointer { pp in
+      m.scalars.withUnsafeMutableBufferPointer { pm in
+        v.scalars.withUnsafeMutableBufferPointer { pv in
+          // Every parameter, every step: the loop is the optimizer's whole cost. Written with
+          // SIMD8 because LLVM does not auto-vectorise it (on Linux `squareRoot` is a `sqrtf`
+          // call), and split over threads. Branch-free: decay is 1 for Adam and l2 is 0 for
+          // AdamW, which leave p and g bit-for-bit unchanged.
+          // The chunks write disjoint ranges, so sharing the pointers across threads is safe.
+          nonisolated(unsafe) let (rp, rg, rm, rv) = (
+            UnsafeMutableRawPointer(pp.baseAddress!), UnsafeRawPointer(pg.baseAddress!),
+            UnsafeMutableRawPointer(pm.baseAddress!), UnsafeMutableRawPointer(pv.baseAddress!))
+          forEachChunk(of: pp.count) { range in
+            let vectorEnd = range.lowerBound + (range.count - range.count % 8)
+            var offset = range.lowerBound * 4
+            while offset < vectorEnd * 4 {
+              let pi = rp.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * decay
+              let gi = rg.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + l2 * pi
+              let m0 = rm.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+              let v0 = rv.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+              let mi = m0 + oneMinusBeta1 * (gi - m0)
+              let vi = beta2 * v0 + oneMinusBeta2 * gi * gi
+              rm.storeBytes(of: mi, toByteOffset: offset, as: SIMD8<Float>.self)
+              rv.storeBytes(of: vi, toByteOffset: offset, as: SIMD8<Float>.self)
+              let denom = vi.squareRoot() / bc2Sqrt + epsilon
+              rp.storeBytes(of: pi - stepSize * (mi / denom), toByteOffset: offset, as: SIMD8<Float>.self)
+              offset += 32
+            }
+            for i in vectorEnd..<range.upperBound {
+              let offset = i * 4
+              let pi = rp.load(fromByteOffset: offset, as: Float.self) * decay
+              let gi = rg.load(fromByteOffset: offset, as: Float.self) + l2 * pi
+              let m0 = rm.load(fromByteOffset: offset, as: Float.self)
+              let mi = m0 + oneMinusBeta1 * (gi - m0)
+              let vi = beta2 * rv.load(fromByteOffset: offset, as: Float.self) + oneMinusBeta2 * gi * gi
+              rm.storeBytes(of: mi, toByteOffset: offset, as: Float.self)
+              rv.storeBytes(of: vi, toByteOffset: offset, as: Float.self)
+              let denom = vi.squareRoot() / bc2Sqrt + epsilon
+              rp.storeBytes(of: pi - stepSize * (mi / denom), toByteOffset: offset, as: Float.self)
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import NeuralNet
+import Tensor
+
+/// Hand-run timings, off by default. Run in release:
+///
+///     DIGITS_BENCH=1 swift test -c release --scratch-path .build --filter BenchmarkTests
+///     DIGITS_BENCH=1 DIGITS_TRAIN_CSV=/path/train.csv swift test -c release ...   # + real-data accuracy
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["DIGITS_BENCH"] != nil))
+struct BenchmarkTests {
+  static let environment = ProcessInfo.processInfo.environment
+
+  /// 784-800-10, Adam, batch 128, one epoch over 37,800 MNIST-like random rows, 2 BLAS threads.
+  @Test func mlpEpoch_adamBatch128() {
+    BLAS.setThreadCount(2)
+    var rng = SeededGenerator(seed: 0)
+    let n = 37_800
+    let x = Tensor(
+      shape: [n, 784],
+      scalars: (0..<(n * 784)).map { _ in rng.nextUnitFloat() < 0.8 ? 0 : rng.nextUnitFloat() })
+    let y = (0..<n).map { _ in UInt8(rng.nextIndex(below: 10)) }
+    var model = Sequential(
+      spec: ModelSpec(layers: [.dense(units: 800), .relu, .dense(units: 10)], initialization: .he),
+      inputSize: 784, using: &rng)
+    let spec = OptimizerSpec(kind: .adam, learningRate: 1e-3)
+    var optimizer = makeOptimizer(spec, for: model)
+    let history = Trainer.fit(
+      &model, optimizer: &optimizer, optimizerSpec: spec, features: x, labels: y, validation: nil,
+      options: TrainingOptions(epochs: 3, batchSize: 128), using: &rng)
+    for record in history {
+      print("bench mlp 784-800-10 adam b128: epoch \(record.epoch) \(String(format: "%.3f", record.seconds)) s")
+    }
+  }
+
+  /// The numpy notebook's network on the real train.csv: 784-10-10, uniform init, SGD lr 0.1,
+  /// 500 full-batch iterations on 90%, validated on a seeded 10%.
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["DIGITS_TRAIN_CSV"] != nil))
+  func seedNetwork_onTrainCSV() throws {
+    BLAS.setThreadCount(2)
+    let text = try String(contentsOfFile: Self.environment["DIGITS_TRAIN_CSV"]!, encoding: .utf8)
+    var pixels: [Float] = []
+    var labels: [UInt8] = []
+    for line in text.split(separator: "\n").dropFirst() {
+      let fields = line.split(separator: ",")
+      labels.append(UInt8(fields[0])!)
+      pixels += fields.dropFirst().map { Float(Int($0)!) / 255 }
+    }
+    let all = Tensor(shape: [labels.count, 784], scalars: pixels)
+    var rng = SeededGenerator(seed: 0)
+    let order = rng.permutation(labels.count)
+    let cut = labels.count / 10
+    let (validation, train) = (Array(order[..<cut]), Array(order[cut...]))
+    var model = Sequential(spec: .seedNetwork, inputSize: 784, using: &rng)
+    let spec = OptimizerSpec(kind: .sgd, learningRate: 0.1)
+    var optimizer = makeOptimizer(spec, for: model)
+    let start = Date()
+    let history = Trainer.fit(
+      &model, optimizer: &optimizer, optimizerSpec: spec,
+      features: all.gatheringRows(train), labels: train.map { labels[$0] },
+      validation: (all.gatheringRows(validation), validation.map { labels[$0] }),
+      options: TrainingOptions(
+        epochs: Int(Self.environment["DIGITS_SEED_ITERATIONS"] ?? "") ?? 500, batchSize: nil,
+        accumulationRows: Int(Self.environment["DIGITS_ACCUMULATION_ROWS"] ?? "") ?? 2048),
+      using: &rng)
+    let last = history.last!
+    print(
+      "bench seed 784-10-10 full batch x\(history.count) on \(train.count) rows: \(String(format: "%.2f", Date().timeIntervalSince(start))) s,"
+        + " train acc \(last.trainAccuracy), validation acc \(last.validationAccuracy!)")
+    if history.count == 500 { #expect(last.validationAccuracy! > 0.8) }
+  }
+}

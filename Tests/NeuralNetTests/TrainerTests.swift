@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import NeuralNet
+import Tensor
+
+/// Three Gaussian blobs in 8-D: a problem a small MLP learns in a few epochs.
+/// The centres are fixed; `seed` draws the samples (so train and validation share a problem).
+func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
+  var centreRNG = SeededGenerator(seed: 2024)
+  let centres = (0..<3).map { _ in (0..<8).map { _ in centreRNG.nextFloat(in: -2, 2) } }
+  var rng = SeededGenerator(seed: seed)
+  var x: [Float] = []
+  var y: [UInt8] = []
+  for _ in 0..<n {
+    let c = rng.nextIndex(below: 3)
+    x += centres[c].map { $0 + rng.nextFloat(in: -1, 1) }
+    y.append(UInt8(c))
+  }
+  return (Tensor(shape: [n, 8], scalars: x), y)
+}
+
+@Suite struct TrainerTests {
+  let spec = ModelSpec(layers: [.dense(units: 16), .relu, .dense(units: 3)], initialization: .he)
+
+  func train(
+    seed: UInt64, optimizer kind: OptimizerSpec.Kind = .adam, learningRate: Float = 0.01,
+    options: TrainingOptions
+  ) -> (Sequential, [EpochRecord]) {
+    let (x, y) = blobs(300, seed: 99)
+    let (vx, vy) = blobs(100, seed: 100)
+    var rng = SeededGenerator(seed: seed)
+    var model = Sequential(spec: spec, inputSize: 8, using: &rng)
+    let optimizerSpec = OptimizerSpec(kind: kind, learningRate: learningRate)
+    var optimizer = makeOptimizer(optimizerSpec, for: model)
+    let history = Trainer.fit(
+      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: x, labels: y,
+      validation: (vx, vy), options: options, using: &rng)
+    return (model, history)
+  }
+
+  @Test func fit_learnsASeparableProblem() {
+    let (_, history) = train(seed: 1, options: TrainingOptions(epochs: 8, batchSize: 32))
+    #expect(history.count == 8)
+    #expect(history.last!.validationAccuracy! > 0.9)
+    #expect(history.last!.trainLoss < history.first!.trainLoss)
+    #expect(history.last!.validationAccuracy! > history.first!.validationAccuracy! || history.first!.validationAccuracy! > 0.95)
+  }
+
+  @Test func fullBatchGradientDescent_improvesAccuracy() {
+    let (_, history) = train(
+      seed: 2, optimizer: .sgd, learningRate: 0.1, options: TrainingOptions(epochs: 60, batchSize: nil))
+    #expect(history.last!.validationAccuracy! > 0.85)
+    #expect(history.last!.validationAccuracy! > history.first!.validationAccuracy!)
+  }
+
+  @Test func chunkedAccumulation_takesTheSameStepAsOnePass() {
+    let whole = train(seed: 4, optimizer: .sgd, learningRate: 0.1, options: TrainingOptions(epochs: 3, batchSize: nil))
+    let chunked = train(
+      seed: 4, optimizer: .sgd, learningRate: 0.1, options: TrainingOptions(epochs: 3, batchSize: nil, accumulationRows: 7))
+    for (a, b) in zip(whole.0.namedParameters, chunked.0.namedParameters) {
+      expectClose(b.value.scalars, a.value.scalars, atol: 1e-5, rtol: 1e-4, a.name)
+    }
+    for (a, b) in zip(whole.1, chunked.1) {
+      #expect(abs(a.trainLoss - b.trainLoss) < 1e-5)
+      #expect(a.trainAccuracy == b.trainAccuracy)
+    }
+  }
+
+  @Test func fit_isBitIdenticalForTheSameSeed() {
+    let options = TrainingOptions(epochs: 3, batchSize: 32, schedule: .cosine)
+    let (a, ha) = train(seed: 7, options: options)
+    let (b, hb) = train(seed: 7, options: options)
+    #expect(a.namedParameters.map(\.value) == b.namedParameters.map(\.value))
+    #expect(ha.map(\.trainLoss) == hb.map(\.trainLoss))
+    let (c, _) = train(seed: 8, options: options)
+    #expect(a.namedParameters.map(\.value) != c.namedParameters.map(\.value))
+  }
+
+  @Test func cosineSchedule_annealsPerEpoch() {
+    let (_, history) = train(seed: 3, options: TrainingOptions(epochs: 4, batchSize: 64, schedule: .cosine))
+    let expected = (0..<4).map { e in Float(0.01 * (1 + cos(Double.pi * Double(e) / 4)) / 2) }
+    for (record, lr) in zip(history, expected) { #expect(abs(record.learningRate - lr) < 1e-9) }
+    #expect(history.first!.learningRate == 0.01)
+  }
+
+  @Test func callbacks_reportEveryBatchAndEpoch() throws {
+    let (x, y) = blobs(100, seed: 5)
+    var rng = SeededGenerator(seed: 5)
+    var model = Sequential(spec: spec, inputSize: 8, using: &rng)
+    let optimizerSpec = OptimizerSpec(kind: .momentum, learningRate: 0.05)
+    var optimizer = makeOptimizer(optimizerSpec, for: model)
+    var batches: [BatchProgress] = []
+    var epochs: [Int] = []
+    struct Stop: Error {}
+    #expect(throws: Stop.self) {
+      _ = try Trainer.fit(
+        &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: x, labels: y, validation: nil,
+        options: TrainingOptions(epochs: 3, batchSize: 30), using: &rng,
+        onBatch: { batches.append($0) },
+        onEpoch: { record in
+          epochs.append(record.epoch)
+          if record.epoch == 1 { throw Stop() }
+        })
+    }
+    #expect(epochs == [0, 1])
+    #expect(batches.count == 8)  // 4 batches (30, 30, 30, 10) per epoch
+    #expect(batches.map(\.batch) == [1, 2, 3, 4, 1, 2, 3, 4])
+    #expect(batches.allSatisfy { $0.batches == 4 && $0.epochs == 3 && $0.loss.isFinite })
+  }
+
+  @Test func predictProbabilities_matchesSoftmaxOfOneBigForward() {
+    let (x, _) = blobs(50, seed: 6)
+    var rng = SeededGenerator(seed: 6)
+    var model = Sequential(spec: spec, inputSize: 8, using: &rng)
+    let batched = Trainer.predictProbabilities(&model, features: x, batchSize: 16)
+    let whole = softmax(model.forward(x, training: false))
+    #expect(batched.shape == [50, 3])
+    expectClose(batched.scalars, whole.scalars, atol: 1e-6, rtol: 1e-6, "probabilities")
+  }
+}
