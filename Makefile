@@ -1,0 +1,52 @@
+# The front door. `make` sets up, builds and runs the default pipeline; `make test` runs the tests.
+#   make [PIPELINE=pipelines/x.yaml] [INPUT=path.zip] [OUTPUT=dir] [SET="train.epochs=3 ..."] [FORCE=1]
+
+PIPELINE ?= pipelines/default.yaml
+INPUT    ?= input/digit-recognizer.zip
+OUTPUT   ?= output
+SET      ?=
+FORCE    ?=
+
+SWIFT    ?= swift
+BIN      := .build/release/pipeline
+STAGES   := unpack parse split normalise train evaluate predict
+RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
+
+.PHONY: all setup build run test status clean help $(STAGES)
+
+all: run
+
+help:
+	@echo "make                 set up, build, run $(PIPELINE) -> $(OUTPUT)/submission.csv"
+	@echo "make test            run the tests"
+	@echo "make <stage>         bring one stage up to date: $(STAGES)"
+	@echo "make status          fresh / stale / missing per stage"
+	@echo "make clean           delete $(OUTPUT)/cache"
+	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1"
+
+setup:
+	@scripts/setup.sh
+
+# The binary is rebuilt only when a source changed, so a `make` with nothing to do stays fast.
+SOURCES  := Package.swift $(shell find Sources -type f)
+
+build: $(BIN)
+
+$(BIN): $(SOURCES) | setup
+	$(SWIFT) build -c release --product pipeline
+	@touch $@
+
+run: build
+	@$(BIN) run $(RUN_ARGS)
+
+$(STAGES): build
+	@$(BIN) run --stage $@ $(RUN_ARGS)
+
+status: build
+	@$(BIN) status --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s))
+
+clean: build
+	@$(BIN) clean --output $(OUTPUT)
+
+test: setup
+	$(SWIFT) test

@@ -1,0 +1,66 @@
+import Foundation
+import NeuralNet
+
+/// A pipeline file (`pipelines/*.yaml`), decoded. Every field shapes some stage's parameters,
+/// and so its fingerprint; anything that does not (thread count, paths) is a command-line option.
+public struct DigitsConfiguration: Codable, Sendable, Equatable {
+  /// Shown in logs; not part of any fingerprint.
+  public var name: String
+  /// Seeds the split's shuffle and the training (initial weights, batch order).
+  public var seed: UInt64
+  public var normalise: NormaliseStage.Parameters
+  public var split: SplitStage.Settings
+  public var train: TrainStage.Settings
+
+  public init(
+    name: String, seed: UInt64, normalise: NormaliseStage.Parameters,
+    split: SplitStage.Settings, train: TrainStage.Settings
+  ) {
+    self.name = name
+    self.seed = seed
+    self.normalise = normalise
+    self.split = split
+    self.train = train
+  }
+}
+
+/// A mini-batch size, or the whole training set at once (`full`): the original network's plain
+/// gradient descent, one step per epoch.
+public enum BatchSize: Codable, Sendable, Hashable, CustomStringConvertible {
+  case full
+  case rows(Int)
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if let rows = try? container.decode(Int.self) {
+      guard rows > 0 else {
+        throw DecodingError.dataCorruptedError(in: container, debugDescription: "a batch size must be positive")
+      }
+      self = .rows(rows)
+    } else if let word = try? container.decode(String.self), word == "full" {
+      self = .full
+    } else {
+      throw DecodingError.dataCorruptedError(
+        in: container, debugDescription: "expected a positive whole number or 'full'")
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .full: try container.encode("full")
+    case .rows(let rows): try container.encode(rows)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .full: "full"
+    case .rows(let rows): String(rows)
+    }
+  }
+
+  var rowsPerBatch: Int? {
+    if case .rows(let rows) = self { rows } else { nil }
+  }
+}

@@ -1,0 +1,97 @@
+import DataIO
+import Foundation
+import NeuralNet
+import Pipeline
+import Tensor
+
+/// Measures the trained model on the validation rows: accuracy, loss, per-class precision and
+/// recall, and the confusion matrix.
+public struct EvaluateStage: Stage {
+  public struct Parameters: Codable, Sendable, Hashable {}
+  public typealias Output = Evaluation
+
+  public static let version = 1
+  public let name = "evaluate"
+  public let parameters = Parameters()
+  public let inputs = ["parse", "normalise", "split", "train"]
+
+  public init() {}
+
+  public func run(_ context: StageContext) throws {
+    let data = try LabelledRows.load(context).validation
+    var model = try ModelFile.read(from: context.input(TrainedModel.self, from: "train").model)
+    let probabilities = Trainer.predictProbabilities(&model, features: data.features)
+    let metrics = Metrics(probabilities: probabilities, labels: data.labels)
+
+    let output = context.output(Evaluation.self)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(metrics).write(to: output.metrics)
+    let classes = metrics.confusion.count
+    try NumpyFile.write(
+      NumpyArray(shape: [classes, classes], values: metrics.confusion.flatMap { $0.map(Int64.init) }),
+      to: output.confusion)
+    for line in metrics.summaryTable() { context.log(line) }
+  }
+}
+
+/// Classification metrics on a labelled set.
+public struct Metrics: Codable, Sendable, Equatable {
+  public struct PerClass: Codable, Sendable, Equatable {
+    public var label: Int
+    public var precision: Double
+    public var recall: Double
+    public var f1: Double
+    /// Rows whose true label is this class.
+    public var support: Int
+  }
+
+  public var rows: Int
+  public var accuracy: Double
+  /// Mean cross-entropy, -log p(true label).
+  public var loss: Double
+  public var perClass: [PerClass]
+  /// confusion[true][predicted]
+  public var confusion: [[Int]]
+
+  enum CodingKeys: String, CodingKey {
+    case rows, accuracy, loss, confusion
+    case perClass = "per_class"
+  }
+
+  public init(probabilities: Tensor, labels: [UInt8]) {
+    let classes = probabilities.columns
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+    var loss = 0.0
+    for (row, label) in labels.enumerated() {
+      let scores = probabilities.scalars[row * classes..<(row + 1) * classes]
+      let predicted = scores.indices.max { scores[$0] < scores[$1] }! - row * classes
+      confusion[Int(label)][predicted] += 1
+      loss -= log(max(Double(scores[row * classes + Int(label)]), 1e-12))
+    }
+    let correct = (0..<classes).reduce(0) { $0 + confusion[$1][$1] }
+    perClass = (0..<classes).map { label in
+      let predictedAs = (0..<classes).reduce(0) { $0 + confusion[$1][label] }
+      let support = confusion[label].reduce(0, +)
+      let precision = predictedAs == 0 ? 0 : Double(confusion[label][label]) / Double(predictedAs)
+      let recall = support == 0 ? 0 : Double(confusion[label][label]) / Double(support)
+      let f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+      return PerClass(label: label, precision: precision, recall: recall, f1: f1, support: support)
+    }
+    self.rows = labels.count
+    self.accuracy = labels.isEmpty ? 0 : Double(correct) / Double(labels.count)
+    self.loss = labels.isEmpty ? 0 : loss / Double(labels.count)
+    self.confusion = confusion
+  }
+
+  /// The figures as aligned text lines, for the log.
+  public func summaryTable() -> [String] {
+    var lines = [String(format: "validation: %d rows, accuracy %.2f%%, loss %.4f", rows, accuracy * 100, loss)]
+    lines.append("label  precision  recall      f1  support")
+    for entry in perClass {
+      lines.append(String(
+        format: "%5d  %9.4f  %6.4f  %6.4f  %7d", entry.label, entry.precision, entry.recall, entry.f1, entry.support))
+    }
+    return lines
+  }
+}

@@ -1,0 +1,87 @@
+import DataIO
+import Foundation
+import Pipeline
+
+/// Turns uint8 pixels into float32 features: `feature = pixel * scale + offset`.
+public struct NormaliseStage: Stage {
+  public enum Scaling: String, Codable, Sendable, Hashable {
+    /// pixel / 255, features in [0, 1].
+    case unit
+    /// (pixel / 255 - mean) / std, with one mean and std over every pixel of the training rows
+    /// only, so nothing about the validation rows leaks into training.
+    case standardize
+  }
+
+  public struct Parameters: Codable, Sendable, Hashable {
+    public var scaling: Scaling
+    public init(scaling: Scaling) { self.scaling = scaling }
+  }
+  public typealias Output = NormalisedFeatures
+
+  /// The affine map applied, saved beside the features.
+  public struct Normalisation: Codable, Sendable, Equatable {
+    public var scale: Float
+    public var offset: Float
+  }
+
+  public static let version = 1
+  public let name = "normalise"
+  public let parameters: Parameters
+
+  public init(parameters: Parameters) { self.parameters = parameters }
+
+  /// The split is an input only when statistics are fitted, so changing the validation size
+  /// does not recompute unit-scaled features.
+  public var inputs: [String] {
+    parameters.scaling == .standardize ? ["parse", "split"] : ["parse"]
+  }
+
+  public func run(_ context: StageContext) throws {
+    let parsed = context.input(ParsedArrays.self, from: "parse")
+    let trainArray = try NumpyFile.read(from: parsed.trainPixels)
+    let trainPixels = try trainArray.values(as: UInt8.self)
+
+    var normalisation = Normalisation(scale: 1 / 255, offset: 0)
+    if parameters.scaling == .standardize {
+      let split = context.input(SplitIndices.self, from: "split")
+      let rows = try NumpyFile.read(from: split.trainIndices).values(as: Int64.self)
+      let (mean, std) = pixelStatistics(trainPixels, rows: rows, width: trainArray.shape[1])
+      normalisation = Normalisation(scale: Float(1 / (255 * std)), offset: Float(-mean / std))
+      context.log(String(format: "training pixels /255: mean %.4f, std %.4f", mean, std))
+    }
+
+    let output = context.output(NormalisedFeatures.self)
+    try NumpyFile.write(
+      NumpyArray(shape: trainArray.shape, values: apply(normalisation, to: trainPixels)),
+      to: output.trainFeatures)
+    let testArray = try NumpyFile.read(from: parsed.testPixels)
+    try NumpyFile.write(
+      NumpyArray(shape: testArray.shape, values: apply(normalisation, to: try testArray.values(as: UInt8.self))),
+      to: output.testFeatures)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(normalisation).write(to: output.normalisation)
+  }
+
+  private func apply(_ normalisation: Normalisation, to pixels: [UInt8]) -> [Float] {
+    // A 256-entry table: one multiply-add per possible value instead of per pixel.
+    let table = (0..<256).map { Float($0) * normalisation.scale + normalisation.offset }
+    return pixels.map { table[Int($0)] }
+  }
+
+  /// Mean and standard deviation of pixel/255 over the given rows, accumulated in Double.
+  private func pixelStatistics(_ pixels: [UInt8], rows: [Int64], width: Int) -> (mean: Double, std: Double) {
+    var histogram = [Int](repeating: 0, count: 256)
+    for row in rows {
+      let start = Int(row) * width
+      for pixel in pixels[start..<start + width] { histogram[Int(pixel)] += 1 }
+    }
+    let count = Double(rows.count * width)
+    let mean = histogram.enumerated().reduce(0.0) { $0 + Double($1.offset) / 255 * Double($1.element) } / count
+    let variance = histogram.enumerated().reduce(0.0) { sum, bucket in
+      let deviation = Double(bucket.offset) / 255 - mean
+      return sum + deviation * deviation * Double(bucket.element)
+    } / count
+    return (mean, max(variance.squareRoot(), 1e-12))
+  }
+}

@@ -1,0 +1,60 @@
+import DataIO
+import Foundation
+import NeuralNet
+import Pipeline
+import Tensor
+
+/// Runs the trained model on test.csv and writes Kaggle's submission file.
+public struct PredictStage: Stage {
+  public struct Parameters: Codable, Sendable, Hashable {}
+  public typealias Output = Predictions
+
+  public static let version = 1
+  public let name = "predict"
+  public let parameters = Parameters()
+  public let inputs = ["normalise", "train"]
+
+  public init() {}
+
+  public var published: [String: String] { ["submission.csv": "submission.csv"] }
+
+  public func run(_ context: StageContext) throws {
+    let featureArray = try NumpyFile.read(from: context.input(NormalisedFeatures.self, from: "normalise").testFeatures)
+    let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
+    var model = try ModelFile.read(from: context.input(TrainedModel.self, from: "train").model)
+    let probabilities = Trainer.predictProbabilities(&model, features: features)
+
+    let output = context.output(Predictions.self)
+    try NumpyFile.write(NumpyArray(shape: probabilities.shape, values: probabilities.scalars), to: output.probabilities)
+    let labels = Submission.labels(from: probabilities)
+    try Data(Submission.csv(labels: labels).utf8).write(to: output.submission)
+
+    let counts = (0..<probabilities.columns).map { label in labels.count { $0 == label } }
+    context.log("\(labels.count) predictions; per label: "
+      + counts.enumerated().map { "\($0.offset):\($0.element)" }.joined(separator: " "))
+  }
+}
+
+/// Kaggle's Digit Recognizer submission format.
+public enum Submission {
+  public static let header = "ImageId,Label"
+
+  /// The most probable class of each row (the first, on a tie).
+  public static func labels(from probabilities: Tensor) -> [Int] {
+    let classes = probabilities.columns
+    return (0..<probabilities.rows).map { row in
+      let scores = probabilities.scalars[row * classes..<(row + 1) * classes]
+      return scores.indices.max { scores[$0] < scores[$1] }! - row * classes
+    }
+  }
+
+  /// `ImageId,Label` then one line per test row, ImageId counting from 1, LF line endings.
+  public static func csv(labels: [Int]) -> String {
+    var text = header + "\n"
+    text.reserveCapacity(16 * labels.count)
+    for (index, label) in labels.enumerated() {
+      text += "\(index + 1),\(label)\n"
+    }
+    return text
+  }
+}

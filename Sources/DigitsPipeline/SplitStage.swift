@@ -1,0 +1,88 @@
+import DataIO
+import Foundation
+import Pipeline
+import Tensor
+
+/// Holds out a seeded random sample of the labelled rows for validation.
+public struct SplitStage: Stage {
+  /// How many rows to hold out, as the pipeline file says it: a count or a fraction.
+  public struct Settings: Codable, Sendable, Hashable {
+    public var validationRows: Int?
+    public var validationFraction: Double?
+
+    enum CodingKeys: String, CodingKey {
+      case validationRows = "validation_rows"
+      case validationFraction = "validation_fraction"
+    }
+
+    public init(validationRows: Int? = nil, validationFraction: Double? = nil) {
+      self.validationRows = validationRows
+      self.validationFraction = validationFraction
+    }
+
+    func validate() throws {
+      switch (validationRows, validationFraction) {
+      case (nil, nil), (.some, .some):
+        throw PipelineError("split: give exactly one of validation_rows and validation_fraction")
+      case (let rows?, nil) where rows < 1:
+        throw PipelineError("split.validation_rows must be at least 1 (got \(rows))")
+      case (nil, let fraction?) where !(fraction > 0 && fraction < 1):
+        throw PipelineError("split.validation_fraction must be between 0 and 1 (got \(fraction))")
+      default:
+        return
+      }
+    }
+  }
+
+  public struct Parameters: Codable, Sendable, Hashable {
+    public var settings: Settings
+    public var seed: UInt64
+  }
+  public typealias Output = SplitIndices
+
+  public static let version = 1
+  public let name = "split"
+  public let parameters: Parameters
+  public let inputs = ["parse"]
+
+  public init(settings: Settings, seed: UInt64) throws {
+    try settings.validate()
+    parameters = Parameters(settings: settings, seed: seed)
+  }
+
+  public func run(_ context: StageContext) throws {
+    let labels = try NumpyFile.read(from: context.input(ParsedArrays.self, from: "parse").trainLabels)
+    let rowCount = labels.shape[0]
+    let settings = parameters.settings
+    let validationCount = settings.validationRows
+      ?? Int((Double(rowCount) * (settings.validationFraction ?? 0)).rounded())
+    guard validationCount >= 1, validationCount < rowCount else {
+      throw PipelineError(
+        "split: cannot hold out \(validationCount) of \(rowCount) rows; at least one must be left on each side")
+    }
+
+    var generator = SeededGenerator(seed: parameters.seed)
+    let order = seededPermutation(count: rowCount, using: &generator)
+    let validation = order[..<validationCount].sorted().map(Int64.init)
+    let train = order[validationCount...].sorted().map(Int64.init)
+
+    let output = context.output(SplitIndices.self)
+    try NumpyFile.write(NumpyArray(shape: [train.count], values: train), to: output.trainIndices)
+    try NumpyFile.write(NumpyArray(shape: [validation.count], values: validation), to: output.validationIndices)
+    context.log("\(train.count) training rows, \(validation.count) validation rows (seed \(parameters.seed))")
+  }
+}
+
+/// A Fisher-Yates shuffle of 0..<count written out here rather than `Array.shuffle(using:)`,
+/// whose algorithm the standard library does not promise to keep: the split must stay the same
+/// across toolchains. (`next() % n` is biased by at most n / 2^64: negligible for any data set.)
+func seededPermutation(count: Int, using generator: inout SeededGenerator) -> [Int] {
+  var order = Array(0..<count)
+  var index = count - 1
+  while index > 0 {
+    let other = Int(generator.next() % UInt64(index + 1))
+    order.swapAt(index, other)
+    index -= 1
+  }
+  return order
+}

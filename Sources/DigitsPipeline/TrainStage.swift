@@ -1,0 +1,134 @@
+import DataIO
+import Foundation
+import NeuralNet
+import Pipeline
+import Tensor
+
+/// Builds the network the pipeline file describes and trains it on the training rows,
+/// measuring the validation rows after every epoch.
+public struct TrainStage: Stage {
+  /// The `train:` section of a pipeline file.
+  public struct Settings: Codable, Sendable, Hashable {
+    public var model: ModelSpec
+    public var optimizer: OptimizerSpec
+    public var epochs: Int
+    public var batchSize: BatchSize
+    public var schedule: LearningRateSchedule
+
+    enum CodingKeys: String, CodingKey {
+      case model, optimizer, epochs, schedule
+      case batchSize = "batch_size"
+    }
+
+    public init(
+      model: ModelSpec, optimizer: OptimizerSpec, epochs: Int, batchSize: BatchSize,
+      schedule: LearningRateSchedule = .constant
+    ) {
+      self.model = model
+      self.optimizer = optimizer
+      self.epochs = epochs
+      self.batchSize = batchSize
+      self.schedule = schedule
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      model = try container.decode(ModelSpec.self, forKey: .model)
+      optimizer = try container.decode(OptimizerSpec.self, forKey: .optimizer)
+      epochs = try container.decode(Int.self, forKey: .epochs)
+      batchSize = try container.decode(BatchSize.self, forKey: .batchSize)
+      schedule = try container.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
+    }
+  }
+
+  public struct Parameters: Codable, Sendable, Hashable {
+    public var settings: Settings
+    public var seed: UInt64
+  }
+  public typealias Output = TrainedModel
+
+  public static let version = 1
+  public let name = "train"
+  public let parameters: Parameters
+  public let inputs = ["parse", "normalise", "split"]
+
+  public init(settings: Settings, seed: UInt64) throws {
+    guard settings.epochs >= 1 else { throw PipelineError("train.epochs must be at least 1 (got \(settings.epochs))") }
+    guard settings.optimizer.learningRate > 0 else {
+      throw PipelineError("train.optimizer.learning_rate must be positive (got \(settings.optimizer.learningRate))")
+    }
+    parameters = Parameters(settings: settings, seed: seed)
+  }
+
+  public func run(_ context: StageContext) throws {
+    let data = try LabelledRows.load(context)
+    let settings = parameters.settings
+    var generator = SeededGenerator(seed: parameters.seed)
+    var model = Sequential(spec: settings.model, inputSize: data.train.features.columns, using: &generator)
+    var optimizer = makeOptimizer(settings.optimizer, for: model)
+    context.log(
+      "\(model.parameterCount) parameters; \(settings.optimizer.kind.rawValue) lr \(settings.optimizer.learningRate), "
+        + "\(settings.epochs) epochs, batch \(settings.batchSize), \(settings.schedule.rawValue) schedule")
+
+    var lastProgress = Date.distantPast
+    let history = try Trainer.fit(
+      &model, optimizer: &optimizer, optimizerSpec: settings.optimizer,
+      features: data.train.features, labels: data.train.labels,
+      validation: (data.validation.features, data.validation.labels),
+      options: TrainingOptions(
+        epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch, schedule: settings.schedule),
+      using: &generator,
+      onBatch: { progress in
+        // A terminal redraw ten times a second is plenty; more would cost time on full-batch runs.
+        guard Date().timeIntervalSince(lastProgress) > 0.1 || progress.batch == progress.batches else { return }
+        lastProgress = Date()
+        context.progress(String(
+          format: "epoch %d/%d  batch %d/%d  loss %.4f  acc %.2f%%  %.0f samples/s",
+          progress.epoch, progress.epochs, progress.batch, progress.batches,
+          progress.loss, progress.accuracy * 100, progress.samplesPerSecond))
+      },
+      onEpoch: { record in
+        guard record.trainLoss.isFinite else {
+          throw PipelineError(
+            "train: the loss became \(record.trainLoss) in epoch \(record.epoch); try a lower learning rate")
+        }
+        // Full-batch runs have hundreds of tiny epochs: log a sample of them.
+        let every = max(1, settings.epochs / 20)
+        guard record.epoch % every == 0 || record.epoch == settings.epochs || record.epoch == 1 else { return }
+        context.log(String(
+          format: "epoch %3d/%d  loss %.4f  acc %.2f%%  val loss %.4f  val acc %.2f%%  (%.1fs)",
+          record.epoch, settings.epochs, record.trainLoss, record.trainAccuracy * 100,
+          record.validationLoss ?? .nan, (record.validationAccuracy ?? .nan) * 100, record.seconds))
+      })
+
+    let output = context.output(TrainedModel.self)
+    try ModelFile.write(model, to: output.model)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(history).write(to: output.history)
+  }
+}
+
+/// The labelled rows as features and labels, split into training and validation sets.
+struct LabelledRows {
+  struct Rows {
+    var features: Tensor
+    var labels: [UInt8]
+  }
+  var train: Rows
+  var validation: Rows
+
+  static func load(_ context: StageContext) throws -> LabelledRows {
+    let parsed = context.input(ParsedArrays.self, from: "parse")
+    let normalised = context.input(NormalisedFeatures.self, from: "normalise")
+    let split = context.input(SplitIndices.self, from: "split")
+    let featureArray = try NumpyFile.read(from: normalised.trainFeatures)
+    let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
+    let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)
+    func rows(_ url: URL) throws -> Rows {
+      let indices = try NumpyFile.read(from: url).values(as: Int64.self).map { Int($0) }
+      return Rows(features: features.gatheringRows(indices), labels: indices.map { labels[$0] })
+    }
+    return LabelledRows(train: try rows(split.trainIndices), validation: try rows(split.validationIndices))
+  }
+}

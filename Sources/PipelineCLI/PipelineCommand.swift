@@ -1,0 +1,136 @@
+import ArgumentParser
+import DigitsPipeline
+import Foundation
+import Pipeline
+import Tensor
+
+@main
+struct PipelineCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pipeline",
+    abstract: "Kaggle Digit Recognizer, end to end: zip in, submission.csv out, every stage cached.",
+    discussion: """
+      Stages: unpack → parse → split → normalise → train → evaluate, predict.
+      Each stage's artifacts live in OUTPUT/cache/<stage>/<fingerprint>/; a stage whose
+      fingerprint (its code version, parameters and inputs) has a complete entry is skipped.
+      """,
+    subcommands: [Run.self, Status.self, Clean.self],
+    defaultSubcommand: Run.self)
+}
+
+/// Where the pipeline reads and writes; shared by the subcommands.
+struct Locations: ParsableArguments {
+  @Option(name: .long, help: "The pipeline file (YAML).")
+  var pipeline = "pipelines/default.yaml"
+
+  @Option(name: .long, help: "The competition's zip (train.csv and test.csv inside).")
+  var input = "input/digit-recognizer.zip"
+
+  @Option(name: .long, help: "The output folder: cache/ and submission.csv go here.")
+  var output = "output"
+
+  @Option(name: .customLong("set"), parsing: .singleValue,
+          help: ArgumentHelp("Override a pipeline-file value for this run, e.g. train.epochs=3 (repeatable).", valueName: "KEY=VALUE"))
+  var overrides: [String] = []
+
+  var outputURL: URL { URL(filePath: output, directoryHint: .isDirectory) }
+
+  func runner(reporter: any Reporter) throws -> Runner {
+    let configuration = try DigitsPipeline.loadConfiguration(from: URL(filePath: pipeline), overrides: overrides)
+    let graph = try DigitsPipeline.graph(configuration: configuration, input: URL(filePath: input), inputDescription: input)
+    return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter)
+  }
+}
+
+/// Prints a one-line error and exits non-zero, for the errors a user can act on.
+func failing<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as ExitCode {
+    throw error
+  } catch {
+    ConsoleReporter.printError("error: \(error)")
+    throw ExitCode.failure
+  }
+}
+
+extension PipelineCommand {
+  struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Bring the pipeline (or one stage and what it needs) up to date.")
+
+    @OptionGroup var locations: Locations
+
+    @Option(help: "Run only this stage (and any upstream stage missing from the cache).")
+    var stage: String?
+
+    @Flag(help: "Re-run the stage named by --stage (or every stage) even when its cache entry is fresh.")
+    var force = false
+
+    @Flag(help: "Show what would run, run nothing.")
+    var dryRun = false
+
+    @Option(help: "OpenBLAS threads. Results are bit-identical for a given seed and thread count.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(name: .customLong("no-wait"), help: "Fail at once when another run holds the output folder, instead of waiting.")
+    var noWait = false
+
+    func validate() throws {
+      guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+      let reporter = ConsoleReporter()
+      BLAS.setThreadCount(threads)
+      let started = Date()
+      let outcomes = try failing {
+        let runner = try locations.runner(reporter: reporter)
+        return try runner.run(target: stage, force: force, dryRun: dryRun, waitForLock: !noWait)
+      }
+      reporter.finishLine()
+      print(Summary.table(outcomes))
+      if dryRun { return }
+      if outcomes.contains(where: { $0.name == "predict" }) {
+        print("submission: \(locations.outputURL.appending(path: "submission.csv").relativePath)")
+      }
+      print(String(format: "done in %.1fs", Date().timeIntervalSince(started)))
+    }
+  }
+
+  struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show each stage's fingerprint and whether its cache entry is fresh, stale or missing.")
+
+    @OptionGroup var locations: Locations
+
+    func run() throws {
+      let planned = try failing { try locations.runner(reporter: ConsoleReporter()).plan() }
+      print(Summary.statusTable(planned))
+    }
+  }
+
+  struct Clean: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Delete the cache (OUTPUT/cache). Published files such as submission.csv stay.")
+
+    @Option(help: "The output folder whose cache to delete.")
+    var output = "output"
+
+    func run() throws {
+      let directory = URL(filePath: output, directoryHint: .isDirectory)
+      try failing {
+        let lock = try OutputLock(directory: directory, wait: false)
+        try withExtendedLifetime(lock) {
+          let cache = directory.appending(path: "cache", directoryHint: .isDirectory)
+          if FileManager.default.fileExists(atPath: cache.path) {
+            try FileManager.default.removeItem(at: cache)
+            print("removed \(cache.relativePath)")
+          } else {
+            print("nothing to clean in \(directory.relativePath)")
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import NeuralNet
+import Pipeline
+import Testing
+@testable import DigitsPipeline
+
+@Suite struct ConfigurationTests {
+  static let repository = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  @Test(arguments: ["default", "mlp", "seed"])
+  func shippedPipelines_decodeAndBuildAGraph(name: String) throws {
+    let url = Self.repository.appending(path: "pipelines/\(name).yaml")
+    let configuration = try DigitsPipeline.loadConfiguration(from: url)
+    #expect(configuration.name == name)
+    let graph = try DigitsPipeline.graph(configuration: configuration, input: URL(filePath: "/dev/null"))
+    #expect(graph.names == ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict"])
+  }
+
+  @Test func seedPipeline_isTheOriginalNetwork() throws {
+    let configuration = try DigitsPipeline.loadConfiguration(from: Self.repository.appending(path: "pipelines/seed.yaml"))
+    #expect(configuration.train.model == ModelSpec(layers: [.dense(units: 10), .relu, .dense(units: 10)], initialization: .uniform))
+    #expect(configuration.train.batchSize == .full)
+    #expect(configuration.train.epochs == 500)
+    #expect(configuration.train.optimizer.kind == .sgd)
+    #expect(configuration.train.optimizer.learningRate == 0.1)
+    #expect(configuration.split.validationRows == 1000)
+    #expect(configuration.normalise.scaling == .unit)
+  }
+
+  @Test func batchSize_acceptsANumberOrFull_andNothingElse() throws {
+    let yaml = try String(contentsOf: Self.repository.appending(path: "pipelines/mlp.yaml"), encoding: .utf8)
+    #expect(try PipelineFile.decode(DigitsConfiguration.self, yaml: yaml, fileName: "m", overrides: ["train.batch_size=full"]).train.batchSize == .full)
+    #expect(try PipelineFile.decode(DigitsConfiguration.self, yaml: yaml, fileName: "m", overrides: ["train.batch_size=64"]).train.batchSize == .rows(64))
+    #expect(throws: PipelineError.self) {
+      try PipelineFile.decode(DigitsConfiguration.self, yaml: yaml, fileName: "m", overrides: ["train.batch_size=0"])
+    }
+    #expect(throws: PipelineError.self) {
+      try PipelineFile.decode(DigitsConfiguration.self, yaml: yaml, fileName: "m", overrides: ["train.batch_size=half"])
+    }
+  }
+
+  @Test func split_needsExactlyOneSize() throws {
+    let url = Self.repository.appending(path: "pipelines/mlp.yaml")
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["split.validation_rows=10"]) } throws: { error in
+      "\(error)".contains("exactly one of validation_rows and validation_fraction")
+    }
+    #expect(throws: PipelineError.self) {
+      try DigitsPipeline.loadConfiguration(from: url, overrides: ["split.validation_fraction=1.5"])
+    }
+  }
+
+  @Test func typoInALayer_isCaught() throws {
+    let url = Self.repository.appending(path: "pipelines/mlp.yaml")
+    #expect(throws: (any Error).self) {
+      try DigitsPipeline.loadConfiguration(from: url, overrides: ["train.model.layers.1=relux"])
+    }
+  }
+
+  @Test func submission_isKagglesFormat() {
+    #expect(Submission.csv(labels: [3, 0, 9]) == "ImageId,Label\n1,3\n2,0\n3,9\n")
+  }
+}

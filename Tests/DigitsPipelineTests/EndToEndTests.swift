@@ -1,0 +1,185 @@
+import DataIO
+import Foundation
+import NeuralNet
+import Pipeline
+import Testing
+@testable import DigitsPipeline
+
+/// The whole pipeline on a tiny dataset the test makes: zip in, submission out, cache behaviour.
+@Suite struct EndToEndTests {
+  let folder: TemporaryFolder
+  let dataset = TinyDataset()
+  let zip: URL
+
+  init() throws {
+    folder = try TemporaryFolder()
+    zip = folder.url.appending(path: "digits.zip")
+    try writeZip(["train.csv": Data(dataset.trainCSV.utf8), "test.csv": Data(dataset.testCSV.utf8)], to: zip)
+  }
+
+  static let configurationYAML = """
+    name: tiny
+    seed: 3
+    normalise:
+      scaling: standardize
+    split:
+      validation_fraction: 0.2
+    train:
+      model:
+        init: he
+        layers: [{dense: 32}, relu, {dense: 10}]
+      optimizer: {kind: adam, learning_rate: 0.01}
+      epochs: 4
+      batch_size: 32
+      schedule: cosine
+    """
+
+  func configuration(_ overrides: [String] = []) throws -> DigitsConfiguration {
+    try PipelineFile.decode(DigitsConfiguration.self, yaml: Self.configurationYAML, fileName: "tiny.yaml", overrides: overrides)
+  }
+
+  func runner(output: String = "out", overrides: [String] = [], input: URL? = nil) throws -> Runner {
+    let graph = try DigitsPipeline.graph(configuration: configuration(overrides), input: input ?? zip)
+    return Runner(graph: graph, outputDirectory: folder.url.appending(path: output, directoryHint: .isDirectory))
+  }
+
+  func ran(_ outcomes: [StageOutcome]) -> [String] {
+    outcomes.filter { if case .ran = $0.action { true } else { false } }.map(\.name)
+  }
+
+  @Test func fullRun_writesAKaggleSubmissionThatIsMostlyRight() throws {
+    let outcomes = try runner().run()
+    #expect(ran(outcomes) == ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict"])
+
+    let submission = try String(contentsOf: folder.url.appending(path: "out/submission.csv"), encoding: .utf8)
+    let lines = submission.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.first == "ImageId,Label")
+    #expect(lines.count == dataset.testRows + 2)  // header, rows, and the empty string after the last newline
+    #expect(lines.last == "")
+    let predicted = lines.dropFirst().dropLast().enumerated().map { index, line in
+      let fields = line.split(separator: ",")
+      #expect(fields.count == 2)
+      #expect(Int(fields[0]) == index + 1)
+      return Int(fields[1]) ?? -1
+    }
+    let correct = Swift.zip(predicted, dataset.testLabels).filter { $0 == $1 }.count
+    #expect(correct >= dataset.testRows * 9 / 10, "a bar per class is easy: \(correct)/\(dataset.testRows)")
+
+    let evaluation = Evaluation(directory: outcomes.first { $0.name == "evaluate" }!.directory)
+    let metrics = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: evaluation.metrics))
+    #expect(metrics.rows == 60)
+    #expect(metrics.accuracy >= 0.9)
+    #expect(metrics.confusion.flatMap { $0 }.reduce(0, +) == 60)
+  }
+
+  @Test func secondRun_runsNothing() throws {
+    try runner().run()
+    let outcomes = try runner().run()
+    #expect(ran(outcomes).isEmpty)
+  }
+
+  @Test func trainingParameterChange_rerunsTrainEvaluatePredictOnly() throws {
+    try runner().run()
+    let outcomes = try runner(overrides: ["train.epochs=2"]).run()
+    #expect(ran(outcomes) == ["train", "evaluate", "predict"])
+  }
+
+  @Test func splitChange_doesNotRecomputeUnitScaledFeatures() throws {
+    try runner(overrides: ["normalise.scaling=unit"]).run()
+    let outcomes = try runner(overrides: ["normalise.scaling=unit", "split.validation_fraction=0.3"]).run()
+    #expect(ran(outcomes) == ["split", "train", "evaluate", "predict"])
+  }
+
+  @Test func sameSeed_givesBitIdenticalModelAndSubmission() throws {
+    let first = try runner(output: "a").run()
+    let second = try runner(output: "b").run()
+    var differing: [String] = []
+    for (a, b) in Swift.zip(first, second) {
+      #expect(a.fingerprint == b.fingerprint)
+      // history.json records wall-clock seconds per epoch; everything else must match to the byte.
+      for file in try FileManager.default.contentsOfDirectory(atPath: a.directory.path)
+      where file != Manifest.fileName && file != "history.json" {
+        if try Data(contentsOf: a.directory.appending(path: file)) != Data(contentsOf: b.directory.appending(path: file)) {
+          differing.append("\(a.name)/\(file)")
+        }
+      }
+    }
+    #expect(differing == [])
+  }
+
+  @Test func savedModel_reloadsWithTheSamePredictions() throws {
+    let outcomes = try runner().run()
+    let trained = TrainedModel(directory: outcomes.first { $0.name == "train" }!.directory)
+    let predictions = Predictions(directory: outcomes.first { $0.name == "predict" }!.directory)
+    var model = try ModelFile.read(from: trained.model)
+    let normalised = NormalisedFeatures(directory: outcomes.first { $0.name == "normalise" }!.directory)
+    let features = try NumpyFile.read(from: normalised.testFeatures)
+    let probabilities = Trainer.predictProbabilities(
+      &model, features: .init(shape: features.shape, scalars: try features.values(as: Float.self)))
+    #expect(probabilities.scalars == (try NumpyFile.read(from: predictions.probabilities).values(as: Float.self)))
+  }
+
+  @Test(.enabled(if: numpyIsAvailable)) func numpy_readsEveryArtifactAndTheModel() throws {
+    let outcomes = try runner().run()
+    let directories = outcomes.map(\.directory.path)
+    let report = try runPython("""
+      import sys, glob, os, numpy as np
+      shapes = []
+      for directory in sys.argv[1:]:
+          for path in sorted(glob.glob(os.path.join(directory, "*.np[yz]"))):
+              data = np.load(path, allow_pickle=False)
+              if path.endswith(".npz"):
+                  shapes += [f"{os.path.basename(path)}:{k}:{data[k].dtype}:{data[k].shape}" for k in data.files]
+              else:
+                  shapes.append(f"{os.path.basename(path)}:{data.dtype}:{data.shape}")
+      print("\\n".join(shapes))
+      """, arguments: directories)
+    let lines = Set(report.split(separator: "\n").map(String.init))
+    #expect(lines.contains("train_pixels.npy:uint8:(300, 784)"))
+    #expect(lines.contains("train_labels.npy:uint8:(300,)"))
+    #expect(lines.contains("test_features.npy:float32:(40, 784)"))
+    #expect(lines.contains("train_indices.npy:int64:(240,)"))
+    #expect(lines.contains("probabilities.npy:float32:(40, 10)"))
+    #expect(lines.contains("confusion.npy:int64:(10, 10)"))
+    #expect(lines.contains { $0.hasPrefix("model.npz:architecture:<U") })
+    #expect(lines.contains { $0.hasPrefix("model.npz:") && $0.hasSuffix(":float32:(784, 32)") || $0.hasSuffix(":float32:(32, 784)") })
+  }
+
+  // MARK: - Bad input
+
+  @Test func badPixel_namesFileLineAndColumn_andLeavesNoParseEntry() throws {
+    var csv = dataset.trainCSV
+    let thirdLine = csv.split(separator: "\n")[2]
+    csv = csv.replacingOccurrences(of: thirdLine, with: thirdLine.replacingOccurrences(of: ",", with: ",x", options: [], range: thirdLine.range(of: ",")))
+    let bad = folder.url.appending(path: "bad.zip")
+    try writeZip(["train.csv": Data(csv.utf8), "test.csv": Data(dataset.testCSV.utf8)], to: bad)
+    #expect { try runner(input: bad).run() } throws: { error in
+      let message = "\(error)"
+      return message.contains("train.csv:3:3") && message.contains("x") && !message.contains("\n")
+    }
+    let parseFolder = folder.url.appending(path: "out/cache/parse")
+    #expect(((try? FileManager.default.contentsOfDirectory(atPath: parseFolder.path)) ?? []).isEmpty)
+  }
+
+  @Test func notAZip_isAOneLineErrorNamingTheFile() throws {
+    let bogus = folder.url.appending(path: "bogus.zip")
+    try Data("this is not a zip".utf8).write(to: bogus)
+    #expect { try runner(input: bogus).run() } throws: { error in
+      "\(error)".contains("bogus.zip") && !"\(error)".contains("\n")
+    }
+  }
+
+  @Test func missingMember_isNamed() throws {
+    let partial = folder.url.appending(path: "partial.zip")
+    try writeZip(["train.csv": Data(dataset.trainCSV.utf8)], to: partial)
+    #expect { try runner(input: partial).run() } throws: { error in
+      "\(error)".contains("test.csv") && "\(error)".contains("partial.zip")
+    }
+  }
+
+  @Test func missingInput_isNamed() throws {
+    #expect { try runner(input: folder.url.appending(path: "nowhere.zip")).run() } throws: { error in
+      "\(error)".contains("nowhere.zip")
+    }
+  }
+}
