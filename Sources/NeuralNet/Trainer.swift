@@ -47,6 +47,7 @@ public enum LearningRateSchedule: String, Codable, Sendable, Hashable {
 /// One epoch's summary. `trainLoss`/`trainAccuracy` are averaged over the epoch's batches as
 /// they were trained (weighted by batch size), as most training loops report them.
 public struct EpochRecord: Sendable, Codable, Equatable {
+  /// Counts from 1, as people count epochs.
   public var epoch: Int
   public var trainLoss: Float
   public var trainAccuracy: Float
@@ -69,7 +70,7 @@ public struct EpochRecord: Sendable, Codable, Equatable {
   }
 }
 
-/// Reported after every optimizer step. `batch` counts from 1; `samplesPerSecond` is over the epoch so far.
+/// Reported after every optimizer step. `epoch` and `batch` count from 1; `samplesPerSecond` is over the epoch so far.
 public struct BatchProgress: Sendable {
   public var epoch: Int
   public var epochs: Int
@@ -158,13 +159,13 @@ public enum Trainer {
         seen += y.count
         onBatch(
           BatchProgress(
-            epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches, loss: loss,
+            epoch: epoch + 1, epochs: options.epochs, batch: batch + 1, batches: batches, loss: loss,
             accuracy: Float(batchCorrect) / Float(y.count),
             samplesPerSecond: Double(seen) / max(seconds(start.duration(to: clock.now)), 1e-9)))
       }
 
       var record = EpochRecord(
-        epoch: epoch, trainLoss: Float(lossSum / Double(seen)), trainAccuracy: Float(correct) / Float(seen),
+        epoch: epoch + 1, trainLoss: Float(lossSum / Double(seen)), trainAccuracy: Float(correct) / Float(seen),
         validationLoss: nil, validationAccuracy: nil, seconds: 0, learningRate: learningRate)
       if let validation {
         let (loss, accuracy) = evaluate(&model, features: validation.features, labels: validation.labels)

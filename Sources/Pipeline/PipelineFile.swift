@@ -10,11 +10,14 @@ public enum PipelineFile {
   public static func load<Configuration: Codable>(
     _ type: Configuration.Type, from url: URL, overrides: [String] = []
   ) throws -> Configuration {
-    let text: String
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw PipelineError("\(url.path): cannot read the pipeline file (\(error.localizedDescription))")
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw PipelineError("\(url.path): no such pipeline file")
+    }
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw PipelineError("\(url.path): cannot read the pipeline file")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw PipelineError("\(url.path): the pipeline file is not UTF-8 text")
     }
     return try decode(type, yaml: text, fileName: url.path, overrides: overrides)
   }

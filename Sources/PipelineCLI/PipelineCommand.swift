@@ -11,8 +11,15 @@ struct PipelineCommand: ParsableCommand {
     abstract: "Kaggle Digit Recognizer, end to end: zip in, submission.csv out, every stage cached.",
     discussion: """
       Stages: unpack → parse → split → normalise → train → evaluate, predict.
-      Each stage's artifacts live in OUTPUT/cache/<stage>/<fingerprint>/; a stage whose
-      fingerprint (its code version, parameters and inputs) has a complete entry is skipped.
+
+      Each stage's artifacts live in OUTPUT/cache/<stage>/<fingerprint>/. The fingerprint covers the stage's code version, its parameters and its inputs; a stage whose fingerprint has a complete cache entry is skipped.
+
+      Examples:
+        pipeline run                                    # the default pipeline, end to end
+        pipeline run --pipeline pipelines/seed.yaml     # the original 784-10-10 network
+        pipeline run --stage train --force              # retrain from the cached inputs
+        pipeline run --set train.epochs=3 --dry-run     # what a change would re-run
+        pipeline status                                 # fresh / stale / missing per stage
       """,
     subcommands: [Run.self, Status.self, Clean.self],
     defaultSubcommand: Run.self)
@@ -61,7 +68,7 @@ extension PipelineCommand {
 
     @OptionGroup var locations: Locations
 
-    @Option(help: "Run only this stage (and any upstream stage missing from the cache).")
+    @Option(help: "Run only this stage (and any upstream stage missing from the cache): unpack, parse, split, normalise, train, evaluate or predict.")
     var stage: String?
 
     @Flag(help: "Re-run the stage named by --stage (or every stage) even when its cache entry is fresh.")

@@ -99,10 +99,10 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
         onBatch: { batches.append($0) },
         onEpoch: { record in
           epochs.append(record.epoch)
-          if record.epoch == 1 { throw Stop() }
+          if record.epoch == 2 { throw Stop() }
         })
     }
-    #expect(epochs == [0, 1])
+    #expect(epochs == [1, 2])
     #expect(batches.count == 8)  // 4 batches (30, 30, 30, 10) per epoch
     #expect(batches.map(\.batch) == [1, 2, 3, 4, 1, 2, 3, 4])
     #expect(batches.allSatisfy { $0.batches == 4 && $0.epochs == 3 && $0.loss.isFinite })
