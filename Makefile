@@ -49,8 +49,10 @@ status: build
 clean: build
 	@$(BIN) clean --output $(OUTPUT)
 
+# build --build-tests builds the pipeline executable too, which the process tests run.
 test: setup
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
 
 # OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) may be set on this kind of machine to make OpenBLAS pick
 # an older, safer kernel. A benchmark wants the kernel a user would get, so it unsets both, here only.

@@ -44,12 +44,18 @@ public struct Runner: Sendable {
   public let outputDirectory: URL
   public let cache: CacheStore
   public let reporter: any Reporter
+  /// What the run is building at any moment; a signal handler removes it (see ``ScratchRegistry``).
+  public let scratch: ScratchRegistry
 
-  public init(graph: PipelineGraph, outputDirectory: URL, reporter: any Reporter = SilentReporter()) {
+  public init(
+    graph: PipelineGraph, outputDirectory: URL, reporter: any Reporter = SilentReporter(),
+    scratch: ScratchRegistry = ScratchRegistry()
+  ) {
     self.graph = graph
     self.outputDirectory = outputDirectory
     self.cache = CacheStore(root: outputDirectory.appending(path: "cache", directoryHint: .isDirectory))
     self.reporter = reporter
+    self.scratch = scratch
   }
 
   /// Every stage's fingerprint and cache state. Reads nothing but the external files (hashed)
@@ -164,6 +170,8 @@ public struct Runner: Sendable {
       directories[input.key] = cache.entryDirectory(stage: input.key, fingerprint: input.value)
     }
     let temporary = try cache.makeTemporaryDirectory(stage: stage.name, fingerprint: planned.fingerprint)
+    scratch.register(temporary)
+    defer { scratch.unregister(temporary) }
     do {
       let context = StageContext(
         outputDirectory: temporary, inputDirectories: inputDirectories,
@@ -199,6 +207,8 @@ public struct Runner: Sendable {
       let temporary = destination.deletingLastPathComponent()
         .appending(path: ".\(destination.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
       try? FileManager.default.removeItem(at: temporary)
+      scratch.register(temporary)
+      defer { scratch.unregister(temporary) }
       try FileManager.default.copyItem(at: directory.appending(path: file), to: temporary)
       try renameReplacing(temporary, with: destination)
     }

@@ -42,10 +42,10 @@ struct Locations: ParsableArguments {
 
   var outputURL: URL { URL(filePath: output, directoryHint: .isDirectory) }
 
-  func runner(reporter: any Reporter) throws -> Runner {
+  func runner(reporter: any Reporter, scratch: ScratchRegistry = ScratchRegistry()) throws -> Runner {
     let configuration = try DigitsPipeline.loadConfiguration(from: URL(filePath: pipeline), overrides: overrides)
     let graph = try DigitsPipeline.graph(configuration: configuration, input: URL(filePath: input), inputDescription: input)
-    return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter)
+    return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch)
   }
 }
 
@@ -89,10 +89,12 @@ extension PipelineCommand {
 
     func run() throws {
       let reporter = ConsoleReporter()
+      let scratch = ScratchRegistry()
+      Interruption.install(removing: scratch)
       BLAS.setThreadCount(threads)
       let started = Date()
       let outcomes = try failing {
-        let runner = try locations.runner(reporter: reporter)
+        let runner = try locations.runner(reporter: reporter, scratch: scratch)
         return try runner.run(target: stage, force: force, dryRun: dryRun, waitForLock: !noWait)
       }
       reporter.finishLine()

@@ -177,6 +177,14 @@ import Testing
     }
   }
 
+  @Test func divergingTraining_stopsNamingTheEpochAndSuggestingALowerRate() throws {
+    #expect { try runner(overrides: ["train.optimizer.learning_rate=1.0e30"]).run() } throws: { error in
+      let message = "\(error)"
+      return message.contains("in epoch 1") && message.contains("lower learning rate")
+    }
+    #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder.url.appending(path: "out/cache/train").path)) ?? []).isEmpty)
+  }
+
   @Test func missingInput_isNamed() throws {
     #expect { try runner(input: folder.url.appending(path: "nowhere.zip")).run() } throws: { error in
       "\(error)".contains("nowhere.zip")
