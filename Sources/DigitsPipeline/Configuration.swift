@@ -11,17 +11,23 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   public var normalise: NormaliseStage.Parameters
   public var split: SplitStage.Settings
   public var train: TrainStage.Settings
+  /// How many networks to train (seeds `seed`, `seed + 1`, …) and average; absent means one.
+  /// Each member is its own cached stage, so adding one trains only that one.
+  public var ensemble: Int?
 
   public init(
     name: String, seed: UInt64, normalise: NormaliseStage.Parameters,
-    split: SplitStage.Settings, train: TrainStage.Settings
+    split: SplitStage.Settings, train: TrainStage.Settings, ensemble: Int? = nil
   ) {
     self.name = name
     self.seed = seed
     self.normalise = normalise
     self.split = split
     self.train = train
+    self.ensemble = ensemble
   }
+
+  public var memberCount: Int { ensemble ?? 1 }
 }
 
 /// A mini-batch size, or the whole training set at once (`full`): the original network's plain

@@ -6,21 +6,33 @@ import Pipeline
 /// ```
 /// unpack ─► parse ─┬─► split ──────────────┐
 ///                  └─► normalise (◄─ split  │ when standardizing)
-///                              └─► train ◄──┘
+///                              └─► train ◄──┘   (train.2, train.3, … for an ensemble)
 ///                                  ├─► evaluate
 ///                                  └─► predict ─► OUTPUT/submission.csv
 /// ```
 public enum DigitsPipeline {
   public static func graph(configuration: DigitsConfiguration, input: URL, inputDescription: String? = nil) throws -> PipelineGraph {
-    try PipelineGraph([
-      UnpackStage(archive: input),
-      ParseStage(sourceDescription: inputDescription ?? input.path),
-      SplitStage(settings: configuration.split, seed: configuration.seed),
-      NormaliseStage(parameters: configuration.normalise),
-      TrainStage(settings: configuration.train, seed: configuration.seed),
-      EvaluateStage(),
-      PredictStage(),
-    ])
+    guard configuration.memberCount >= 1 else {
+      throw PipelineError("ensemble must be at least 1 (got \(configuration.memberCount))")
+    }
+    // Member k trains with seed + k - 1; the first keeps the plain name, so a single model and
+    // the first member of an ensemble are the same cache entry.
+    let members = try (1...configuration.memberCount).map { member in
+      try TrainStage(
+        name: member == 1 ? "train" : "train.\(member)",
+        settings: configuration.train, seed: configuration.seed &+ UInt64(member - 1))
+    }
+    let memberNames = members.map(\.name)
+    return try PipelineGraph(
+      [
+        UnpackStage(archive: input),
+        ParseStage(sourceDescription: inputDescription ?? input.path),
+        SplitStage(settings: configuration.split, seed: configuration.seed),
+        NormaliseStage(parameters: configuration.normalise),
+      ] + members + [
+        EvaluateStage(members: memberNames),
+        PredictStage(members: memberNames),
+      ])
   }
 
   /// Reads a pipeline file, with `--set` overrides applied.

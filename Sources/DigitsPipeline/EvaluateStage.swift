@@ -13,15 +13,19 @@ public struct EvaluateStage: Stage {
   public static let version = 1
   public let name = "evaluate"
   public let parameters = Parameters()
-  public let inputs = ["parse", "normalise", "split", "train"]
+  /// The train stages whose models are averaged: one, or an ensemble's members.
+  public let members: [String]
+  public var inputs: [String] { ["parse", "normalise", "split"] + members }
 
-  public init() {}
+  public init(members: [String] = ["train"]) { self.members = members }
 
   public func run(_ context: StageContext) throws {
     let data = try LabelledRows.load(context).validation
-    var model = try ModelFile.read(from: context.input(TrainedModel.self, from: "train").model)
-    let probabilities = Trainer.predictProbabilities(&model, features: data.features)
-    let metrics = Metrics(probabilities: probabilities, labels: data.labels)
+    let (mean, perMember) = try EnsemblePrediction.probabilities(of: members, on: data.features, context: context)
+    var metrics = Metrics(probabilities: mean, labels: data.labels)
+    if members.count > 1 {
+      metrics.memberAccuracies = perMember.map { Metrics(probabilities: $0, labels: data.labels).accuracy }
+    }
 
     let output = context.output(Evaluation.self)
     let encoder = JSONEncoder()
@@ -53,10 +57,13 @@ public struct Metrics: Codable, Sendable, Equatable {
   public var perClass: [PerClass]
   /// confusion[true][predicted]
   public var confusion: [[Int]]
+  /// Each ensemble member's own accuracy, when there is more than one.
+  public var memberAccuracies: [Double]?
 
   enum CodingKeys: String, CodingKey {
     case rows, accuracy, loss, confusion
     case perClass = "per_class"
+    case memberAccuracies = "member_accuracies"
   }
 
   public init(probabilities: Tensor, labels: [UInt8]) {
@@ -87,11 +94,31 @@ public struct Metrics: Codable, Sendable, Equatable {
   /// The figures as aligned text lines, for the log.
   public func summaryTable() -> [String] {
     var lines = [String(format: "validation: %d rows, accuracy %.2f%%, loss %.4f", rows, accuracy * 100, loss)]
+    if let memberAccuracies {
+      lines.append("ensemble members: " + memberAccuracies.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: ", "))
+    }
     lines.append("label  precision  recall      f1  support")
     for entry in perClass {
       lines.append(String(
         format: "%5d  %9.4f  %6.4f  %6.4f  %7d", entry.label, entry.precision, entry.recall, entry.f1, entry.support))
     }
     return lines
+  }
+}
+
+/// Class probabilities from one model or the mean over an ensemble's members.
+enum EnsemblePrediction {
+  static func probabilities(of members: [String], on features: Tensor, context: StageContext) throws -> (mean: Tensor, perMember: [Tensor]) {
+    let perMember = try members.map { member in
+      var model = try ModelFile.read(from: context.input(TrainedModel.self, from: member).model)
+      return Trainer.predictProbabilities(&model, features: features)
+    }
+    guard perMember.count > 1 else { return (perMember[0], perMember) }
+    var sum = [Float](repeating: 0, count: perMember[0].count)
+    for probabilities in perMember {
+      for (index, value) in probabilities.scalars.enumerated() { sum[index] += value }
+    }
+    let scale = 1 / Float(perMember.count)
+    return (Tensor(shape: perMember[0].shape, scalars: sum.map { $0 * scale }), perMember)
   }
 }

@@ -12,17 +12,18 @@ public struct PredictStage: Stage {
   public static let version = 1
   public let name = "predict"
   public let parameters = Parameters()
-  public let inputs = ["normalise", "train"]
+  /// The train stages whose models are averaged: one, or an ensemble's members.
+  public let members: [String]
+  public var inputs: [String] { ["normalise"] + members }
 
-  public init() {}
+  public init(members: [String] = ["train"]) { self.members = members }
 
   public var published: [String: String] { ["submission.csv": "submission.csv"] }
 
   public func run(_ context: StageContext) throws {
     let featureArray = try NumpyFile.read(from: context.input(NormalisedFeatures.self, from: "normalise").testFeatures)
     let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
-    var model = try ModelFile.read(from: context.input(TrainedModel.self, from: "train").model)
-    let probabilities = Trainer.predictProbabilities(&model, features: features)
+    let probabilities = try EnsemblePrediction.probabilities(of: members, on: features, context: context).mean
 
     let output = context.output(Predictions.self)
     try NumpyFile.write(NumpyArray(shape: probabilities.shape, values: probabilities.scalars), to: output.probabilities)

@@ -40,7 +40,8 @@ public struct SplitStage: Stage {
   }
   public typealias Output = SplitIndices
 
-  public static let version = 1
+  /// 2: the shuffle moved to SeededGenerator.permutation (unbiased bounds, another order).
+  public static let version = 2
   public let name = "split"
   public let parameters: Parameters
   public let inputs = ["parse"]
@@ -61,8 +62,10 @@ public struct SplitStage: Stage {
         "split: cannot hold out \(validationCount) of \(rowCount) rows; at least one must be left on each side")
     }
 
+    // SeededGenerator.permutation is a Fisher-Yates written out in the Tensor module, not
+    // Array.shuffle, whose algorithm the standard library does not promise to keep.
     var generator = SeededGenerator(seed: parameters.seed)
-    let order = seededPermutation(count: rowCount, using: &generator)
+    let order = generator.permutation(rowCount)
     let validation = order[..<validationCount].sorted().map(Int64.init)
     let train = order[validationCount...].sorted().map(Int64.init)
 
@@ -71,18 +74,4 @@ public struct SplitStage: Stage {
     try NumpyFile.write(NumpyArray(shape: [validation.count], values: validation), to: output.validationIndices)
     context.log("\(train.count) training rows, \(validation.count) validation rows (seed \(parameters.seed))")
   }
-}
-
-/// A Fisher-Yates shuffle of 0..<count written out here rather than `Array.shuffle(using:)`,
-/// whose algorithm the standard library does not promise to keep: the split must stay the same
-/// across toolchains. (`next() % n` is biased by at most n / 2^64: negligible for any data set.)
-func seededPermutation(count: Int, using generator: inout SeededGenerator) -> [Int] {
-  var order = Array(0..<count)
-  var index = count - 1
-  while index > 0 {
-    let other = Int(generator.next() % UInt64(index + 1))
-    order.swapAt(index, other)
-    index -= 1
-  }
-  return order
 }

@@ -48,11 +48,12 @@ public struct TrainStage: Stage {
   public typealias Output = TrainedModel
 
   public static let version = 1
-  public let name = "train"
+  public let name: String
   public let parameters: Parameters
   public let inputs = ["parse", "normalise", "split"]
 
-  public init(settings: Settings, seed: UInt64) throws {
+  public init(name: String = "train", settings: Settings, seed: UInt64) throws {
+    self.name = name
     guard settings.epochs >= 1 else { throw PipelineError("train.epochs must be at least 1 (got \(settings.epochs))") }
     guard settings.optimizer.learningRate > 0 else {
       throw PipelineError("train.optimizer.learning_rate must be positive (got \(settings.optimizer.learningRate))")

@@ -25,6 +25,16 @@ public struct PipelineGraph: Sendable {
     stages.first { $0.name == name }
   }
 
+  /// The stages a user means by `target`: the stage of that name and the group `target.*`
+  /// (ensemble members are `train`, `train.2`, …).
+  public func resolve(_ target: String) throws -> [String] {
+    let matches = names.filter { $0 == target || $0.hasPrefix(target + ".") }
+    guard !matches.isEmpty else {
+      throw PipelineError("no stage named '\(target)' (stages: \(names.joined(separator: ", ")))")
+    }
+    return matches
+  }
+
   /// `name` and every stage it depends on, directly or not.
   public func closure(of name: String) -> Set<String> {
     var result: Set<String> = [name]

@@ -90,7 +90,8 @@ public struct Runner: Sendable {
     }
   }
 
-  /// Brings `target` (or, when nil, every stage) up to date.
+  /// Brings `target` (or, when nil, every stage) up to date. A target names a stage, or a group
+  /// of stages named `target.<something>` as well (`train` selects `train` and `train.2`).
   ///
   /// - Fresh stages are skipped after a size check; a stage's inputs are checksummed in full
   ///   before it reads them, and a damaged input entry is recomputed with a warning.
@@ -98,9 +99,7 @@ public struct Runner: Sendable {
   /// - `dryRun` reports what would run and changes nothing.
   @discardableResult
   public func run(target: String? = nil, force: Bool = false, dryRun: Bool = false, waitForLock: Bool = true) throws -> [StageOutcome] {
-    if let target, graph.stage(named: target) == nil {
-      throw PipelineError("no stage named '\(target)' (stages: \(graph.names.joined(separator: ", ")))")
-    }
+    let targets = try target.map { try graph.resolve($0) }
     let lock = dryRun ? nil : try OutputLock(directory: outputDirectory, wait: waitForLock) {
       reporter.report(.info("waiting for another run on \(outputDirectory.path) to finish…"))
     }
@@ -112,8 +111,8 @@ public struct Runner: Sendable {
     }
 
     let planned = try plan()
-    let needed = target.map(graph.closure(of:)) ?? Set(graph.names)
-    let forced: Set<String> = force ? (target.map { [$0] } ?? needed) : []
+    let needed = targets.map { $0.reduce(into: Set<String>()) { $0.formUnion(graph.closure(of: $1)) } } ?? Set(graph.names)
+    let forced: Set<String> = force ? (targets.map(Set.init) ?? needed) : []
     var willRun = Set(planned.filter { stage in
       needed.contains(stage.name) && (forced.contains(stage.name) || stage.state != .fresh)
     }.map(\.name))

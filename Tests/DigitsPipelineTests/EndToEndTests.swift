@@ -90,6 +90,21 @@ import Testing
     #expect(ran(outcomes) == ["split", "train", "evaluate", "predict"])
   }
 
+  @Test func addingEnsembleMembers_trainsOnlyTheNewOnes() throws {
+    try runner().run()
+    let outcomes = try runner(overrides: ["ensemble=3"]).run()
+    #expect(ran(outcomes) == ["train.2", "train.3", "evaluate", "predict"])
+    let evaluation = Evaluation(directory: outcomes.first { $0.name == "evaluate" }!.directory)
+    let metrics = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: evaluation.metrics))
+    #expect(metrics.memberAccuracies?.count == 3)
+    #expect(metrics.accuracy >= 0.9)
+  }
+
+  @Test func stageGroup_runsEveryEnsembleMember() throws {
+    let outcomes = try runner(overrides: ["ensemble=2"]).run(target: "train")
+    #expect(ran(outcomes) == ["unpack", "parse", "split", "normalise", "train", "train.2"])
+  }
+
   @Test func sameSeed_givesBitIdenticalModelAndSubmission() throws {
     let first = try runner(output: "a").run()
     let second = try runner(output: "b").run()

@@ -1,0 +1,74 @@
+import Foundation
+import NeuralNet
+import Tensor
+import Testing
+
+@Suite struct AugmentationTests {
+  /// Three 28x28 images: a dot, a bar, and a blank one, on a background of -0.5.
+  func images() -> Tensor {
+    var scalars = [Float](repeating: -0.5, count: 3 * 784)
+    scalars[14 * 28 + 14] = 1
+    for column in 6..<22 { scalars[784 + 10 * 28 + column] = 1 }
+    return Tensor(shape: [3, 784], scalars: scalars)
+  }
+
+  @Test func zeroSettings_leaveImagesUntouchedAndDrawNothing() {
+    var batch = images()
+    var generator = SeededGenerator(seed: 1)
+    var untouched = generator
+    Augmentation().apply(to: &batch, height: 28, width: 28, background: -0.5, using: &generator)
+    #expect(batch == images())
+    #expect(generator.next() == untouched.next())
+  }
+
+  @Test func sameSeed_givesTheSameDistortion_otherSeedsDiffer() {
+    let augmentation = Augmentation(shift: 2, rotation: 10, scale: 0.1, elasticAlpha: 30, elasticSigma: 4)
+    func run(_ seed: UInt64) -> Tensor {
+      var batch = images()
+      var generator = SeededGenerator(seed: seed)
+      augmentation.apply(to: &batch, height: 28, width: 28, background: -0.5, using: &generator)
+      return batch
+    }
+    #expect(run(7) == run(7))
+    #expect(run(7) != run(8))
+    #expect(run(7) != images())
+  }
+
+  @Test func blankImage_staysBlank() {
+    var batch = images()
+    var generator = SeededGenerator(seed: 3)
+    Augmentation(shift: 3, rotation: 15, scale: 0.2, elasticAlpha: 34).apply(
+      to: &batch, height: 28, width: 28, background: -0.5, using: &generator)
+    #expect(batch.scalars[2 * 784..<3 * 784].allSatisfy { abs($0 + 0.5) < 1e-6 })
+  }
+
+  @Test func shiftOnly_movesADotByAtMostTheShift() {
+    for seed in UInt64(0)..<20 {
+      var batch = images()
+      var generator = SeededGenerator(seed: seed)
+      Augmentation(shift: 2).apply(to: &batch, height: 28, width: 28, background: -0.5, using: &generator)
+      let dot = batch.scalars[0..<784]
+      let lit = dot.indices.filter { dot[$0] > -0.5 + 1e-6 }
+      #expect(!lit.isEmpty)
+      for index in lit {
+        #expect(abs(index / 28 - 14) <= 3 && abs(index % 28 - 14) <= 3, "seed \(seed): pixel \(index)")
+      }
+      // Bilinear weights sum to one, so the dot's brightness above background is kept.
+      let mass = lit.reduce(Float(0)) { $0 + dot[$1] + 0.5 }
+      #expect(abs(mass - 1.5) < 1e-4)
+    }
+  }
+
+  @Test func rotation_keepsTheBarRoughlyAsBright() {
+    var batch = images()
+    var generator = SeededGenerator(seed: 5)
+    Augmentation(rotation: 15).apply(to: &batch, height: 28, width: 28, background: -0.5, using: &generator)
+    let mass = batch.scalars[784..<2 * 784].reduce(Float(0)) { $0 + $1 + 0.5 }
+    #expect(abs(mass - 16 * 1.5) < 1.5)
+  }
+
+  @Test func decoding_fillsOmittedSettingsWithNoDistortion() throws {
+    let decoded = try JSONDecoder().decode(Augmentation.self, from: Data(#"{"shift": 2, "elastic_alpha": 34}"#.utf8))
+    #expect(decoded == Augmentation(shift: 2, elasticAlpha: 34, elasticSigma: 4))
+  }
+}
