@@ -11,17 +11,22 @@ import Pipeline
 ///                                  └─► predict ─► OUTPUT/submission.csv
 /// ```
 public enum DigitsPipeline {
-  public static func graph(configuration: DigitsConfiguration, input: URL, inputDescription: String? = nil) throws -> PipelineGraph {
+  /// - Parameter pretrainedModel: a model file to use instead of training (`--model`); the
+  ///   `pretrained` stage checks it against this pipeline and stands in for the train stages.
+  public static func graph(
+    configuration: DigitsConfiguration, input: URL, inputDescription: String? = nil, pretrainedModel: URL? = nil
+  ) throws -> PipelineGraph {
     guard configuration.memberCount >= 1 else {
       throw PipelineError("ensemble must be at least 1 (got \(configuration.memberCount))")
     }
     // Member k trains with seed + k - 1; the first keeps the plain name, so a single model and
     // the first member of an ensemble are the same cache entry.
-    let members = try (1...configuration.memberCount).map { member in
-      try TrainStage(
-        name: member == 1 ? "train" : "train.\(member)",
-        settings: configuration.train, seed: configuration.seed &+ UInt64(member - 1))
-    }
+    let members: [any Stage] = try pretrainedModel.map { [PretrainedModelStage(model: $0)] }
+      ?? (1...configuration.memberCount).map { member in
+        try TrainStage(
+          name: member == 1 ? "train" : "train.\(member)",
+          settings: configuration.train, seed: configuration.seed &+ UInt64(member - 1))
+      }
     let memberNames = members.map(\.name)
     return try PipelineGraph(
       [

@@ -110,8 +110,8 @@ public struct Metrics: Codable, Sendable, Equatable {
 enum EnsemblePrediction {
   static func probabilities(of members: [String], on features: Tensor, context: StageContext) throws -> (mean: Tensor, perMember: [Tensor]) {
     let perMember = try members.map { member in
-      var model = try ModelFile.read(from: context.input(TrainedModel.self, from: member).model)
-      return Trainer.predictProbabilities(&model, features: features)
+      var network = try ModelFile.read(from: context.input(TrainedModel.self, from: member).model).network
+      return Trainer.predictProbabilities(&network, features: features)
     }
     guard perMember.count > 1 else { return (perMember[0], perMember) }
     var sum = [Float](repeating: 0, count: perMember[0].count)

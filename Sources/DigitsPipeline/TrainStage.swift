@@ -47,7 +47,8 @@ public struct TrainStage: Stage {
   }
   public typealias Output = TrainedModel
 
-  public static let version = 1
+  /// 2: model.npz records the normalisation the network was trained on.
+  public static let version = 2
   public let name: String
   public let parameters: Parameters
   public let inputs = ["parse", "normalise", "split"]
@@ -103,7 +104,10 @@ public struct TrainStage: Stage {
       })
 
     let output = context.output(TrainedModel.self)
-    try ModelFile.write(model, to: output.model)
+    let normalisation = try JSONDecoder().decode(
+      NormaliseStage.Normalisation.self,
+      from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation))
+    try ModelFile(network: model, normalisation: normalisation).write(to: output.model)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(history).write(to: output.history)

@@ -97,9 +97,15 @@ public struct Runner: Sendable {
   ///   before it reads them, and a damaged input entry is recomputed with a warning.
   /// - `force` re-runs the target (or every stage) even when fresh; its upstream stays cached.
   /// - `dryRun` reports what would run and changes nothing.
+  /// - `skipping` leaves stages out (and their groups, as for `target`); a stage that is still
+  ///   needed cannot be skipped.
   @discardableResult
-  public func run(target: String? = nil, force: Bool = false, dryRun: Bool = false, waitForLock: Bool = true) throws -> [StageOutcome] {
+  public func run(
+    target: String? = nil, force: Bool = false, dryRun: Bool = false, skipping: [String] = [],
+    waitForLock: Bool = true
+  ) throws -> [StageOutcome] {
     let targets = try target.map { try graph.resolve($0) }
+    let skipped = try Set(skipping.flatMap { try graph.resolve($0) })
     let lock = dryRun ? nil : try OutputLock(directory: outputDirectory, wait: waitForLock) {
       reporter.report(.info("waiting for another run on \(outputDirectory.path) to finish…"))
     }
@@ -111,7 +117,13 @@ public struct Runner: Sendable {
     }
 
     let planned = try plan()
-    let needed = targets.map { $0.reduce(into: Set<String>()) { $0.formUnion(graph.closure(of: $1)) } } ?? Set(graph.names)
+    let needed = (targets.map { $0.reduce(into: Set<String>()) { $0.formUnion(graph.closure(of: $1)) } } ?? Set(graph.names))
+      .subtracting(skipped)
+    for stage in graph.stages where needed.contains(stage.name) {
+      if let input = stage.inputs.first(where: skipped.contains) {
+        throw PipelineError("cannot skip '\(input)': '\(stage.name)' reads it")
+      }
+    }
     let forced: Set<String> = force ? (targets.map(Set.init) ?? needed) : []
     var willRun = Set(planned.filter { stage in
       needed.contains(stage.name) && (forced.contains(stage.name) || stage.state != .fresh)

@@ -19,9 +19,10 @@ struct PipelineCommand: ParsableCommand {
         pipeline run --pipeline pipelines/seed.yaml     # the original 784-10-10 network
         pipeline run --stage train --force              # retrain from the cached inputs
         pipeline run --set train.epochs=3 --dry-run     # what a change would re-run
+        pipeline run --model input/pretrained.npz --skip evaluate   # no training, no evaluation
         pipeline status                                 # fresh / stale / missing per stage
       """,
-    subcommands: [Run.self, Status.self, Clean.self],
+    subcommands: [Run.self, Status.self, Dag.self, Clean.self],
     defaultSubcommand: Run.self)
 }
 
@@ -40,11 +41,16 @@ struct Locations: ParsableArguments {
           help: ArgumentHelp("Override a pipeline-file value for this run, e.g. train.epochs=3 (repeatable).", valueName: "KEY=VALUE"))
   var overrides: [String] = []
 
+  @Option(help: ArgumentHelp("Use this model file (.npz, as the train stage writes) instead of training.", valueName: "FILE"))
+  var model: String?
+
   var outputURL: URL { URL(filePath: output, directoryHint: .isDirectory) }
 
   func runner(reporter: any Reporter, scratch: ScratchRegistry = ScratchRegistry()) throws -> Runner {
     let configuration = try DigitsPipeline.loadConfiguration(from: URL(filePath: pipeline), overrides: overrides)
-    let graph = try DigitsPipeline.graph(configuration: configuration, input: URL(filePath: input), inputDescription: input)
+    let graph = try DigitsPipeline.graph(
+      configuration: configuration, input: URL(filePath: input), inputDescription: input,
+      pretrainedModel: model.map { URL(filePath: $0) })
     return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch)
   }
 }
@@ -77,6 +83,10 @@ extension PipelineCommand {
     @Flag(help: "Show what would run, run nothing.")
     var dryRun = false
 
+    @Option(name: .customLong("skip"), parsing: .singleValue,
+            help: ArgumentHelp("Leave a stage out, e.g. evaluate (repeatable). Stages that others still need cannot be skipped.", valueName: "STAGE"))
+    var skipped: [String] = []
+
     @Option(help: "OpenBLAS threads. Results are bit-identical for a given seed and thread count.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -95,7 +105,7 @@ extension PipelineCommand {
       let started = Date()
       let outcomes = try failing {
         let runner = try locations.runner(reporter: reporter, scratch: scratch)
-        return try runner.run(target: stage, force: force, dryRun: dryRun, waitForLock: !noWait)
+        return try runner.run(target: stage, force: force, dryRun: dryRun, skipping: skipped, waitForLock: !noWait)
       }
       reporter.finishLine()
       print(Summary.table(outcomes))
@@ -116,6 +126,26 @@ extension PipelineCommand {
     func run() throws {
       let planned = try failing { try locations.runner(reporter: ConsoleReporter()).plan() }
       print(Summary.statusTable(planned))
+    }
+  }
+
+  struct Dag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print the stage graph: each stage with the stages it reads, and its cache state.")
+
+    @OptionGroup var locations: Locations
+
+    @Flag(help: "Print a Mermaid flowchart instead (for Markdown renderers).")
+    var mermaid = false
+
+    func run() throws {
+      let runner = try failing { try locations.runner(reporter: ConsoleReporter()) }
+      if mermaid {
+        print(runner.graph.mermaid())
+      } else {
+        let states = (try? runner.plan())?.reduce(into: [String: StageState]()) { $0[$1.name] = $1.state } ?? [:]
+        print(runner.graph.textDiagram(states: states))
+      }
     }
   }
 

@@ -38,8 +38,8 @@ import Testing
     try PipelineFile.decode(DigitsConfiguration.self, yaml: Self.configurationYAML, fileName: "tiny.yaml", overrides: overrides)
   }
 
-  func runner(output: String = "out", overrides: [String] = [], input: URL? = nil) throws -> Runner {
-    let graph = try DigitsPipeline.graph(configuration: configuration(overrides), input: input ?? zip)
+  func runner(output: String = "out", overrides: [String] = [], input: URL? = nil, model: URL? = nil) throws -> Runner {
+    let graph = try DigitsPipeline.graph(configuration: configuration(overrides), input: input ?? zip, pretrainedModel: model)
     return Runner(graph: graph, outputDirectory: folder.url.appending(path: output, directoryHint: .isDirectory))
   }
 
@@ -126,7 +126,7 @@ import Testing
     let outcomes = try runner().run()
     let trained = TrainedModel(directory: outcomes.first { $0.name == "train" }!.directory)
     let predictions = Predictions(directory: outcomes.first { $0.name == "predict" }!.directory)
-    var model = try ModelFile.read(from: trained.model)
+    var model = try ModelFile.read(from: trained.model).network
     let normalised = NormalisedFeatures(directory: outcomes.first { $0.name == "normalise" }!.directory)
     let features = try NumpyFile.read(from: normalised.testFeatures)
     let probabilities = Trainer.predictProbabilities(
@@ -158,6 +158,41 @@ import Testing
     #expect(lines.contains("confusion.npy:int64:(10, 10)"))
     #expect(lines.contains { $0.hasPrefix("model.npz:architecture:<U") })
     #expect(lines.contains { $0.hasPrefix("model.npz:") && $0.hasSuffix(":float32:(784, 32)") || $0.hasSuffix(":float32:(32, 784)") })
+  }
+
+  // MARK: - A model from elsewhere
+
+  @Test func pretrainedModel_replacesTrainingAndPredictsTheSame() throws {
+    let trained = try runner(output: "a").run()
+    let modelFile = folder.url.appending(path: "model.npz")
+    try FileManager.default.copyItem(at: TrainedModel(directory: trained.first { $0.name == "train" }!.directory).model, to: modelFile)
+
+    let outcomes = try runner(output: "b", model: modelFile).run(skipping: ["evaluate"])
+    #expect(ran(outcomes) == ["unpack", "parse", "split", "normalise", "pretrained", "predict"])
+    let submission = { (name: String) in try Data(contentsOf: self.folder.url.appending(path: "\(name)/submission.csv")) }
+    #expect(try submission("a") == submission("b"))
+  }
+
+  @Test func pretrainedModel_fromAnotherNormalisation_isAClearError() throws {
+    let trained = try runner(output: "a").run()
+    let modelFile = TrainedModel(directory: trained.first { $0.name == "train" }!.directory).model
+    #expect { try runner(output: "b", overrides: ["normalise.scaling=unit"], model: modelFile).run() } throws: { error in
+      "\(error)".contains("use the pipeline file the model was trained with")
+    }
+  }
+
+  @Test func damagedModelFile_isAClearError() throws {
+    let modelFile = folder.url.appending(path: "model.npz")
+    try Data("PK garbage".utf8).write(to: modelFile)
+    #expect { try runner(model: modelFile).run() } throws: { error in
+      "\(error)".contains("model.npz: not a readable model file")
+    }
+  }
+
+  @Test func skippingAStageThatIsNeeded_isRefused() throws {
+    #expect { try runner().run(skipping: ["normalise"]) } throws: { error in
+      "\(error)".contains("cannot skip 'normalise'")
+    }
   }
 
   // MARK: - Bad input

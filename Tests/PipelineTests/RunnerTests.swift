@@ -172,3 +172,34 @@ import Testing
     withExtendedLifetime(held) {}
   }
 }
+
+@Suite struct DiagramTests {
+  let log = RunLog()
+
+  func graph() throws -> PipelineGraph {
+    try PipelineGraph([
+      SourceStage(file: URL(filePath: "/dev/null"), log: log),
+      RepeatStage(name: "repeat.2", parameters: .init(times: 2), inputs: ["source"], log: log),
+      UppercaseStage(inputs: ["repeat.2"], log: log),
+    ])
+  }
+
+  @Test func text_listsEachStageWithItsInputs() throws {
+    #expect(try graph().textDiagram(states: ["shout": .stale]) == """
+      source
+      repeat.2  ← source
+      shout     ← repeat.2  stale
+      """)
+  }
+
+  @Test func mermaid_usesSafeIdsAndKeepsNamesAsLabels() throws {
+    #expect(try graph().mermaid() == """
+      flowchart TD
+        source["source"]
+        repeat_2["repeat.2"]
+        shout["shout"]
+        source --> repeat_2
+        repeat_2 --> shout
+      """)
+  }
+}
