@@ -57,4 +57,6 @@ test: setup
 # OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) may be set on this kind of machine to make OpenBLAS pick
 # an older, safer kernel. A benchmark wants the kernel a user would get, so it unsets both, here only.
 bench: build
+	$(SWIFT) build -c release --product digits-bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/compare.py --bench .build/release/digits-bench --input $(INPUT)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/pipelines.py --binary $(BIN) --input $(INPUT)

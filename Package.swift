@@ -6,6 +6,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "pipeline", targets: ["PipelineCLI"]),
+    .executable(name: "digits-bench", targets: ["DigitsBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,6 +56,13 @@ let package = Package(
         "Pipeline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
+    ),
+
+    // MARK: - Benchmarks (make bench), not part of the pipeline
+
+    .executableTarget(
+      name: "DigitsBench",
+      dependencies: ["DataIO", "NeuralNet", "Tensor"]
     ),
 
     // MARK: - Tests

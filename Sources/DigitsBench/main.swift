@@ -1,0 +1,94 @@
+// digits-bench: times this project's side of `make bench`, one task per call, and prints one
+// JSON line. bench/compare.py runs it beside the reference implementations (pandas, numpy,
+// PyTorch) in the same session and prints the ratios. Not part of the pipeline.
+//
+//   digits-bench parse TRAIN_CSV TEST_CSV
+//   digits-bench seed TRAIN_CSV            500 full-batch iterations of 784-10-10 on 41,000 rows
+//   digits-bench mlp TRAIN_CSV EPOCHS      784-800-10, Adam, batch 128, on 90% of the rows
+import DataIO
+import Foundation
+import NeuralNet
+import Tensor
+
+struct BenchError: Error, CustomStringConvertible {
+  let description: String
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+  let clock = ContinuousClock()
+  let start = clock.now
+  try body()
+  let elapsed = start.duration(to: clock.now).components
+  return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+}
+
+func report(_ fields: [String: Any]) {
+  let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
+/// train.csv as features /255 and labels, split as torch_reference.py splits it: a seeded
+/// permutation, the first 10% held out. (The permutation differs from numpy's; only the sizes
+/// matter for timing.)
+func loadTraining(_ path: String, holdOut: Int?) throws -> (train: (Tensor, [UInt8]), validation: (Tensor, [UInt8])) {
+  let table = try DigitCSV.parse(contentsOf: URL(filePath: path), hasLabels: true)
+  let features = Tensor(shape: [table.rowCount, 784], scalars: table.pixels.map { Float($0) / 255 })
+  let labels = table.labels!
+  var generator = SeededGenerator(seed: 0)
+  let order = generator.permutation(table.rowCount)
+  let validationCount = holdOut ?? table.rowCount / 10
+  let validation = Array(order[..<validationCount])
+  let train = Array(order[validationCount...])
+  return ((features.gatheringRows(train), train.map { labels[$0] }),
+          (features.gatheringRows(validation), validation.map { labels[$0] }))
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+  switch arguments.first {
+  case "parse" where arguments.count == 3:
+    var rows = 0
+    let elapsed = try seconds {
+      rows = try DigitCSV.parse(contentsOf: URL(filePath: arguments[1]), hasLabels: true).rowCount
+      rows += try DigitCSV.parse(contentsOf: URL(filePath: arguments[2]), hasLabels: false).rowCount
+    }
+    report(["task": "parse", "seconds": elapsed, "rows": rows])
+
+  case "seed" where arguments.count == 2:
+    // The notebook: shuffle, hold out 1,000 rows, 500 iterations of gradient descent, lr 0.1.
+    let data = try loadTraining(arguments[1], holdOut: 1000)
+    var generator = SeededGenerator(seed: 0)
+    var model = Sequential(spec: .seedNetwork, inputSize: 784, using: &generator)
+    let spec = OptimizerSpec(kind: .sgd, learningRate: 0.1)
+    var optimizer = makeOptimizer(spec, for: model)
+    var history: [EpochRecord] = []
+    let elapsed = seconds {
+      history = Trainer.fit(
+        &model, optimizer: &optimizer, optimizerSpec: spec, features: data.train.0, labels: data.train.1,
+        validation: nil, options: TrainingOptions(epochs: 500, batchSize: nil), using: &generator)
+    }
+    let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
+    report(["task": "seed", "seconds": elapsed, "iterations": history.count, "validation_accuracy": accuracy])
+
+  case "mlp" where arguments.count == 3:
+    let data = try loadTraining(arguments[1], holdOut: nil)
+    let epochs = Int(arguments[2]) ?? 3
+    var generator = SeededGenerator(seed: 0)
+    let spec = ModelSpec(layers: [.dense(units: 800), .relu, .dense(units: 10)], initialization: .he)
+    var model = Sequential(spec: spec, inputSize: 784, using: &generator)
+    let optimizerSpec = OptimizerSpec(kind: .adam, learningRate: 0.001)
+    var optimizer = makeOptimizer(optimizerSpec, for: model)
+    let history = Trainer.fit(
+      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: data.train.0, labels: data.train.1,
+      validation: nil, options: TrainingOptions(epochs: epochs, batchSize: 128, schedule: .cosine), using: &generator)
+    let times = history.map(\.seconds).sorted()
+    let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
+    report(["task": "mlp", "epoch_seconds_median": times[times.count / 2], "validation_accuracy": accuracy])
+
+  default:
+    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS")
+  }
+} catch {
+  FileHandle.standardError.write(Data("digits-bench: \(error)\n".utf8))
+  exit(1)
+}

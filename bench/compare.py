@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""make bench, part 2: this project beside the references a user would pick instead, in one run
+on the same machine and threads, as ratios.
+
+| what | reference |
+| --- | --- |
+| parse train.csv + test.csv | pandas.read_csv |
+| seed network, 500 full-batch iterations | numpy, the original notebook's maths |
+| MLP 784-800-10, one epoch, batch 128, Adam | PyTorch (shared/bench/torch_reference.py) |
+
+Usage: bench/compare.py [--bench .build/release/digits-bench] [--input input/digit-recognizer.zip]
+                        [--torch-python /tmp/torch-ref/bin/python] [--threads 2]
+The PyTorch side needs a Python with torch and pandas; shared/bench/README.md says how to make one
+(`python3 -m venv /tmp/torch-ref && /tmp/torch-ref/bin/pip install torch pandas`). Rows whose
+reference is missing are reported as skipped.
+"""
+import argparse, json, os, re, subprocess, sys, tempfile, zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED_BENCH = os.path.join(HERE, "..", "..", "shared", "bench")
+
+
+def json_line(command, env):
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def torch_epoch(torch_python, kind, train_csv, epochs, threads, env):
+    output = subprocess.run(
+        [torch_python, os.path.join(SHARED_BENCH, "torch_reference.py"), train_csv, kind, str(epochs), str(threads)],
+        check=True, capture_output=True, text=True, env=env).stdout
+    match = re.search(r"epoch_s_median=([0-9.]+).*val_acc=([0-9.]+)", output)
+    return float(match.group(1)), float(match.group(2))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench", default=".build/release/digits-bench")
+    parser.add_argument("--input", default="input/digit-recognizer.zip")
+    parser.add_argument("--torch-python", default="/tmp/torch-ref/bin/python")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per network; the median is compared")
+    args = parser.parse_args()
+
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    have_torch = os.path.exists(args.torch_python)
+    folder = tempfile.mkdtemp(prefix="digits-compare-")
+    with zipfile.ZipFile(args.input) as archive:
+        archive.extract("train.csv", folder)
+        archive.extract("test.csv", folder)
+    train_csv, test_csv = os.path.join(folder, "train.csv"), os.path.join(folder, "test.csv")
+    ours = [args.bench]
+
+    rows = []  # (what, ours seconds, reference name, reference seconds, target ratio, note)
+
+    parse = json_line(ours + ["parse", train_csv, test_csv], env)
+    if have_torch:
+        pandas = json_line([args.torch_python, os.path.join(HERE, "reference_parse.py"), train_csv, test_csv], env)
+        rows.append(("parse train.csv + test.csv", parse["seconds"], "pandas.read_csv", pandas["seconds"], 1 / 5, ""))
+    else:
+        rows.append(("parse train.csv + test.csv", parse["seconds"], "pandas.read_csv", None, 1 / 5, ""))
+
+    seed = json_line(ours + ["seed", train_csv], env)
+    numpy_seed = json_line([sys.executable, os.path.join(HERE, "numpy_seed.py"), train_csv], env)
+    rows.append(("seed network, 500 full-batch iterations", seed["seconds"], "numpy (notebook)",
+                 numpy_seed["seconds"], 1 / 4,
+                 f"dev accuracy {seed['validation_accuracy']:.3f} vs {numpy_seed['validation_accuracy']:.3f}"))
+
+    mlp = json_line(ours + ["mlp", train_csv, str(args.epochs)], env)
+    torch_mlp = torch_epoch(args.torch_python, "mlp", train_csv, args.epochs, args.threads, env) if have_torch else (None, None)
+    rows.append(("MLP 784-800-10, one epoch, batch 128, Adam", mlp["epoch_seconds_median"], "PyTorch",
+                 torch_mlp[0], 0.8,
+                 f"val accuracy {mlp['validation_accuracy']:.4f}" + (f" vs {torch_mlp[1]:.4f}" if torch_mlp[1] else "")))
+
+    print(f"threads={args.threads}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}", file=sys.stderr)
+    print("| what | digits (s) | reference | reference (s) | ratio | must be at most | verdict | note |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for what, mine, name, theirs, target, note in rows:
+        if theirs is None:
+            print(f"| {what} | {mine:.3f} | {name} | skipped (not installed) | | {target:.2f} | | {note} |")
+            continue
+        ratio = mine / theirs
+        verdict = "ok" if ratio <= target else "MISSED"
+        print(f"| {what} | {mine:.3f} | {name} | {theirs:.3f} | {ratio:.2f} | {target:.2f} | {verdict} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
