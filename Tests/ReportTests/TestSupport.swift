@@ -110,3 +110,50 @@ enum Python {
     var description: String { "python3 failed: \(message)" }
   }
 }
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// Markup parsed as XML: our SVG and HTML are written to be well-formed XML too, so the tests can
+/// query them with XPath instead of matching substrings.
+struct Markup {
+  let document: XMLDocument
+
+  init(_ text: String) throws {
+    document = try XMLDocument(xmlString: text, options: [])
+  }
+
+  /// Elements named `name` (namespace ignored, so SVG inside HTML is found the same way) that
+  /// also match the XPath predicate `condition`, e.g. `@class='tick'`.
+  func elements(_ name: String, where condition: String? = nil, under root: String = "") throws -> [XMLElement] {
+    var path = root + "//*[local-name()='\(name)']"
+    if let condition { path += "[\(condition)]" }
+    return try document.nodes(forXPath: path).compactMap { $0 as? XMLElement }
+  }
+
+  /// The element with `id`, or a test failure.
+  func element(id: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> XMLElement {
+    try #require(try document.nodes(forXPath: "//*[@id='\(id)']").first as? XMLElement, sourceLocation: sourceLocation)
+  }
+}
+
+extension XMLElement {
+  /// The attribute's value; looked up by hand because FoundationXML on Linux does not find
+  /// attributes by name on elements in a namespace (all of SVG's).
+  func attribute(_ name: String) -> String? {
+    attributes?.first { $0.name == name || $0.localName == name }?.stringValue
+  }
+
+  /// Child elements named `name` under this one, at any depth, namespace ignored.
+  func descendants(_ name: String, where condition: String? = nil) throws -> [XMLElement] {
+    var path = ".//*[local-name()='\(name)']"
+    if let condition { path += "[\(condition)]" }
+    return try nodes(forXPath: path).compactMap { $0 as? XMLElement }
+  }
+
+  /// All text inside, with runs of whitespace collapsed to single spaces.
+  var text: String {
+    (stringValue ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+  }
+}
