@@ -121,7 +121,7 @@ struct Markup {
   let document: XMLDocument
 
   init(_ text: String) throws {
-    document = try XMLDocument(xmlString: text, options: [])
+    document = try XMLDocument(xmlString: text, options: [.nodePreserveWhitespace])
   }
 
   /// Elements named `name` (namespace ignored, so SVG inside HTML is found the same way) that
