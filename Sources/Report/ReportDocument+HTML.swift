@@ -161,7 +161,7 @@ extension ReportDocument {
       <p class="note">Rows are the true digit, columns the prediction. Cells are shaded by their share \
       of the row: blue on the diagonal, red for mistakes (square-root scale, so small ones show).</p>
       <div class="split">
-      <figure class="plot heatmap">\(ConfusionHeatMap(counts: metrics.confusion).svg())</figure>
+      <figure class="plot heatmap">\(ConfusionHeatMap(counts: metrics.confusion, title: "Validation digits by true and predicted label").svg())</figure>
       <div><h3>Most frequent confusions</h3><p class="muted small">true → predicted, count, share of the true digit</p>\(side)</div>
       </div>
       """)
@@ -185,9 +185,9 @@ extension ReportDocument {
       <td class="num">\(Format.fixed(metrics.perClass.reduce(0) { $0 + $1.f1 } / count, decimals: 4))</td>\
       <td class="num">\(metrics.perClass.reduce(0) { $0 + $1.support })</td></tr></tfoot>
       """
-    return section("per-class", "Per-class scores", table(
+    return section("per-class", "Per-class scores", "<div class=\"narrow\">" + table(
       headers: [("Digit", true), ("Precision", true), ("Recall", true), ("F1", true), ("Support", true)],
-      rows: rows, footer: metrics.perClass.isEmpty ? "" : macro, empty: "No per-class scores."))
+      rows: rows, footer: metrics.perClass.isEmpty ? "" : macro, empty: "No per-class scores.") + "</div>")
   }
 
   /// A thin bar under a score in 0...1, so the weakest class stands out when scanning the column.
@@ -253,7 +253,7 @@ extension ReportDocument {
       "<tr data-label=\"\(label)\"><td class=\"num\">\(label)</td>\(cells(distribution.training, label))\(cells(distribution.submission, label))</tr>"
     }
     return section("distribution", "Class distribution", """
-      <figure class="plot">\(chart.svg())</figure>
+      <figure class="plot wide">\(chart.svg())</figure>
       \(table(
         headers: [("Digit", true), ("Training count", true), ("Training share", true),
                   ("Submission count", true), ("Submission share", true)],
@@ -317,6 +317,8 @@ extension ReportDocument {
     .badge.ran { background: #dbeafe; color: #1e40af; }
     figure { margin: 0; }
     svg { display: block; max-width: 100%; height: auto; }
+    .wide svg { width: 100%; }
+    .narrow { max-width: 760px; }
     .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 20px; }
     .split { display: flex; flex-wrap: wrap; gap: 32px; align-items: flex-start; }
     .confusions { list-style: none; padding: 0; margin: 0; min-width: 240px; }
