@@ -43,6 +43,10 @@ let package = Package(
       ]
     ),
 
+    // MARK: - The HTML run report: plain value types in, one self-contained file out
+
+    .target(name: "Report"),
+
     // MARK: - The Digit Recognizer stages and the command line
 
     .target(
@@ -75,6 +79,7 @@ let package = Package(
     ),
     .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report"]),
     .testTarget(name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO"]),
   ]
 )

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Fixed number formats, the same in the HTML, the SVG and the terminal, so a reader (or a test)
+/// finds "97.52%" and not "97.5" in one place and "0.9752" in another. POSIX formatting: never a
+/// decimal comma, whatever the machine's locale.
+enum Format {
+  /// `fraction` as a percentage: `percent(0.97519, decimals: 2) == "97.52%"`.
+  static func percent(_ fraction: Double, decimals: Int = 2) -> String {
+    fixed(fraction * 100, decimals: decimals) + "%"
+  }
+
+  /// `decimals` digits after the point; "-0.00" is written "0.00"; NaN and infinities as "–".
+  static func fixed(_ value: Double, decimals: Int) -> String {
+    guard value.isFinite else { return "–" }
+    let text = String(format: "%.\(decimals)f", value)
+    return text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) ? String(text.dropFirst()) : text
+  }
+
+  /// Thousands separated by a thin space (U+2009), which cannot be mistaken for a decimal mark:
+  /// `grouped(42000) == "42 000"`.
+  static func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var result = ""
+    for (index, digit) in digits.enumerated() {
+      if index > 0 && (digits.count - index) % 3 == 0 { result += "\u{2009}" }
+      result.append(digit)
+    }
+    return value < 0 ? "-" + result : result
+  }
+}
