@@ -51,7 +51,7 @@ let package = Package(
 
     .target(
       name: "DigitsPipeline",
-      dependencies: ["Pipeline", "DataIO", "NeuralNet", "Tensor"]
+      dependencies: ["Pipeline", "DataIO", "NeuralNet", "Tensor", "Report"]
     ),
     .executableTarget(
       name: "PipelineCLI",

@@ -56,12 +56,22 @@ public struct TrainedModel: ArtifactSet {
 }
 
 public struct Evaluation: ArtifactSet {
-  public static let fileNames = ["metrics.json", "confusion.npy"]
+  public static let fileNames = ["metrics.json", "confusion.npy", "validation_probabilities.npy"]
   public let directory: URL
   public init(directory: URL) { self.directory = directory }
   public var metrics: URL { directory.appending(path: "metrics.json") }
   /// int64 (10, 10): row = true label, column = predicted label.
   public var confusion: URL { directory.appending(path: "confusion.npy") }
+  /// float32 (N_validation, 10), rows in the order of the split's validation indices.
+  public var validationProbabilities: URL { directory.appending(path: "validation_probabilities.npy") }
+}
+
+public struct RunReport: ArtifactSet {
+  public static let fileNames = ["index.html"]
+  public let directory: URL
+  public init(directory: URL) { self.directory = directory }
+  /// One self-contained HTML page: inline SVG plots, digits as PNG data URIs, no network.
+  public var page: URL { directory.appending(path: "index.html") }
 }
 
 public struct Predictions: ArtifactSet {

@@ -8,13 +8,15 @@ import Pipeline
 ///                  └─► normalise (◄─ split  │ when standardizing)
 ///                              └─► train ◄──┘   (train.2, train.3, … for an ensemble)
 ///                                  ├─► evaluate
-///                                  └─► predict ─► OUTPUT/submission.csv
+///                                  ├─► predict ─► OUTPUT/submission.csv
+///                                  └─► report (reads every stage) ─► OUTPUT/report/index.html
 /// ```
 public enum DigitsPipeline {
   /// - Parameter pretrainedModel: a model file to use instead of training (`--model`); the
   ///   `pretrained` stage checks it against this pipeline and stands in for the train stages.
   public static func graph(
-    configuration: DigitsConfiguration, input: URL, inputDescription: String? = nil, pretrainedModel: URL? = nil
+    configuration: DigitsConfiguration, input: URL, inputDescription: String? = nil, pretrainedModel: URL? = nil,
+    pipelineFile: String = "(not from a file)"
   ) throws -> PipelineGraph {
     guard configuration.memberCount >= 1 else {
       throw PipelineError("ensemble must be at least 1 (got \(configuration.memberCount))")
@@ -28,16 +30,18 @@ public enum DigitsPipeline {
           settings: configuration.train, seed: configuration.seed &+ UInt64(member - 1))
       }
     let memberNames = members.map(\.name)
-    return try PipelineGraph(
-      [
-        UnpackStage(archive: input),
-        ParseStage(sourceDescription: inputDescription ?? input.path),
-        SplitStage(settings: configuration.split, seed: configuration.seed),
-        NormaliseStage(parameters: configuration.normalise),
-      ] + members + [
-        EvaluateStage(members: memberNames),
-        PredictStage(members: memberNames),
-      ])
+    let stages: [any Stage] = [
+      UnpackStage(archive: input),
+      ParseStage(sourceDescription: inputDescription ?? input.path),
+      try SplitStage(settings: configuration.split, seed: configuration.seed),
+      NormaliseStage(parameters: configuration.normalise),
+    ] + members + [
+      EvaluateStage(members: memberNames),
+      PredictStage(members: memberNames),
+    ]
+    let report = ReportStage(
+      upstream: stages.map(\.name), members: memberNames, pipelineFile: pipelineFile, configuration: configuration)
+    return try PipelineGraph(stages + [report])
   }
 
   /// Reads a pipeline file, with `--set` overrides applied.

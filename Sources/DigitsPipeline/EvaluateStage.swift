@@ -10,7 +10,8 @@ public struct EvaluateStage: Stage {
   public struct Parameters: Codable, Sendable, Hashable {}
   public typealias Output = Evaluation
 
-  public static let version = 1
+  /// 2: also writes the validation probabilities (for the report's gallery of mistakes).
+  public static let version = 2
   public let name = "evaluate"
   public let parameters = Parameters()
   /// The train stages whose models are averaged: one, or an ensemble's members.
@@ -35,6 +36,7 @@ public struct EvaluateStage: Stage {
     try NumpyFile.write(
       NumpyArray(shape: [classes, classes], values: metrics.confusion.flatMap { $0.map(Int64.init) }),
       to: output.confusion)
+    try NumpyFile.write(NumpyArray(shape: mean.shape, values: mean.scalars), to: output.validationProbabilities)
     for line in metrics.summaryTable() { context.log(line) }
   }
 }

@@ -97,15 +97,22 @@ public struct Runner: Sendable {
   ///   before it reads them, and a damaged input entry is recomputed with a warning.
   /// - `force` re-runs the target (or every stage) even when fresh; its upstream stays cached.
   /// - `dryRun` reports what would run and changes nothing.
-  /// - `skipping` leaves stages out (and their groups, as for `target`); a stage that is still
-  ///   needed cannot be skipped.
+  /// - `skipping` leaves stages out (and their groups, as for `target`), and with them the
+  ///   stages that read them; skipping what `target` needs is an error.
   @discardableResult
   public func run(
     target: String? = nil, force: Bool = false, dryRun: Bool = false, skipping: [String] = [],
     waitForLock: Bool = true
   ) throws -> [StageOutcome] {
     let targets = try target.map { try graph.resolve($0) }
-    let skipped = try Set(skipping.flatMap { try graph.resolve($0) })
+    let skipped = try skipping.flatMap { try graph.resolve($0) }
+      .reduce(into: Set<String>()) { skipped, name in
+        skipped.insert(name)
+        skipped.formUnion(graph.descendants(of: name))
+      }
+    if let clash = targets?.first(where: skipped.contains) {
+      throw PipelineError("cannot run '\(clash)' while skipping what it reads (--skip \(skipping.joined(separator: ", ")))")
+    }
     let lock = dryRun ? nil : try OutputLock(directory: outputDirectory, wait: waitForLock) {
       reporter.report(.info("waiting for another run on \(outputDirectory.path) to finish…"))
     }
@@ -116,6 +123,7 @@ public struct Runner: Sendable {
       }
     }
 
+    let runStarted = Date()
     let planned = try plan()
     let needed = (targets.map { $0.reduce(into: Set<String>()) { $0.formUnion(graph.closure(of: $1)) } } ?? Set(graph.names))
       .subtracting(skipped)
@@ -166,7 +174,7 @@ public struct Runner: Sendable {
         : stage.state == .fresh ? "cache entry damaged"
         : stage.state == .stale ? "inputs or parameters changed" : "not in the cache"
       reporter.report(.stageStarted(stage: stage.name, fingerprint: stage.fingerprint, reason: reason))
-      let seconds = try execute(graph.stage(named: stage.name)!, planned: stage)
+      let seconds = try execute(graph.stage(named: stage.name)!, planned: stage, runStarted: runStarted)
       reporter.report(.stageFinished(stage: stage.name, seconds: seconds))
       try publish(stage: graph.stage(named: stage.name)!, from: directory)
       outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .ran(seconds: seconds), directory: directory))
@@ -176,7 +184,7 @@ public struct Runner: Sendable {
 
   /// Runs one stage into a temporary folder and commits it; on any error the folder is removed
   /// and the cache is as it was.
-  private func execute(_ stage: any Stage, planned: PlannedStage) throws -> Double {
+  private func execute(_ stage: any Stage, planned: PlannedStage, runStarted: Date) throws -> Double {
     let inputDirectories = planned.inputs.reduce(into: [String: URL]()) { directories, input in
       directories[input.key] = cache.entryDirectory(stage: input.key, fingerprint: input.value)
     }
@@ -186,7 +194,7 @@ public struct Runner: Sendable {
     do {
       let context = StageContext(
         outputDirectory: temporary, inputDirectories: inputDirectories,
-        reporter: reporter, stageName: stage.name)
+        reporter: reporter, stageName: stage.name, runStarted: runStarted)
       let start = Date()
       try stage.run(context)
       let seconds = Date().timeIntervalSince(start)

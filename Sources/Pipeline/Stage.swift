@@ -47,12 +47,19 @@ public struct StageContext: Sendable {
   let inputDirectories: [String: URL]
   let reporter: any Reporter
   let stageName: String
+  /// When the run that is executing this stage started: an input entry created before it came
+  /// from the cache in this run.
+  public let runStarted: Date
 
-  public init(outputDirectory: URL, inputDirectories: [String: URL], reporter: any Reporter, stageName: String) {
+  public init(
+    outputDirectory: URL, inputDirectories: [String: URL], reporter: any Reporter, stageName: String,
+    runStarted: Date = Date()
+  ) {
     self.outputDirectory = outputDirectory
     self.inputDirectories = inputDirectories
     self.reporter = reporter
     self.stageName = stageName
+    self.runStarted = runStarted
   }
 
   /// The artifacts of the upstream stage `stage`, which must be one of this stage's `inputs`.
@@ -61,6 +68,14 @@ public struct StageContext: Sendable {
       preconditionFailure("stage '\(stageName)' reads '\(stage)' without declaring it as an input")
     }
     return A(directory: directory)
+  }
+
+  /// The manifest of an input's cache entry: what made it, when, and how long it took.
+  public func manifest(of stage: String) throws -> Manifest {
+    guard let directory = inputDirectories[stage] else {
+      preconditionFailure("stage '\(stageName)' reads '\(stage)' without declaring it as an input")
+    }
+    return try JSONDecoder.iso8601.decode(Manifest.self, from: Data(contentsOf: directory.appending(path: Manifest.fileName)))
   }
 
   /// Where this stage writes its artifacts.

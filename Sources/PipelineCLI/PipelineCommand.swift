@@ -50,7 +50,7 @@ struct Locations: ParsableArguments {
     let configuration = try DigitsPipeline.loadConfiguration(from: URL(filePath: pipeline), overrides: overrides)
     let graph = try DigitsPipeline.graph(
       configuration: configuration, input: URL(filePath: input), inputDescription: input,
-      pretrainedModel: model.map { URL(filePath: $0) })
+      pretrainedModel: model.map { URL(filePath: $0) }, pipelineFile: pipeline)
     return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch)
   }
 }

@@ -13,7 +13,7 @@ import Testing
     let configuration = try DigitsPipeline.loadConfiguration(from: url)
     #expect(configuration.name == name)
     let graph = try DigitsPipeline.graph(configuration: configuration, input: URL(filePath: "/dev/null"))
-    #expect(graph.names == ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict"])
+    #expect(graph.names == ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict", "report"])
   }
 
   @Test func seedPipeline_isTheOriginalNetwork() throws {

@@ -49,7 +49,7 @@ import Testing
 
   @Test func fullRun_writesAKaggleSubmissionThatIsMostlyRight() throws {
     let outcomes = try runner().run()
-    #expect(ran(outcomes) == ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict"])
+    #expect(ran(outcomes) == ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict", "report"])
 
     let submission = try String(contentsOf: folder.url.appending(path: "out/submission.csv"), encoding: .utf8)
     let lines = submission.split(separator: "\n", omittingEmptySubsequences: false)
@@ -81,19 +81,19 @@ import Testing
   @Test func trainingParameterChange_rerunsTrainEvaluatePredictOnly() throws {
     try runner().run()
     let outcomes = try runner(overrides: ["train.epochs=2"]).run()
-    #expect(ran(outcomes) == ["train", "evaluate", "predict"])
+    #expect(ran(outcomes) == ["train", "evaluate", "predict", "report"])
   }
 
   @Test func splitChange_doesNotRecomputeUnitScaledFeatures() throws {
     try runner(overrides: ["normalise.scaling=unit"]).run()
     let outcomes = try runner(overrides: ["normalise.scaling=unit", "split.validation_fraction=0.3"]).run()
-    #expect(ran(outcomes) == ["split", "train", "evaluate", "predict"])
+    #expect(ran(outcomes) == ["split", "train", "evaluate", "predict", "report"])
   }
 
   @Test func addingEnsembleMembers_trainsOnlyTheNewOnes() throws {
     try runner().run()
     let outcomes = try runner(overrides: ["ensemble=3"]).run()
-    #expect(ran(outcomes) == ["train.2", "train.3", "evaluate", "predict"])
+    #expect(ran(outcomes) == ["train.2", "train.3", "evaluate", "predict", "report"])
     let evaluation = Evaluation(directory: outcomes.first { $0.name == "evaluate" }!.directory)
     let metrics = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: evaluation.metrics))
     #expect(metrics.memberAccuracies?.count == 3)
@@ -111,9 +111,9 @@ import Testing
     var differing: [String] = []
     for (a, b) in Swift.zip(first, second) {
       #expect(a.fingerprint == b.fingerprint)
-      // history.json records wall-clock seconds per epoch; everything else must match to the byte.
+      // history.json and the report record wall-clock seconds; everything else must match to the byte.
       for file in try FileManager.default.contentsOfDirectory(atPath: a.directory.path)
-      where file != Manifest.fileName && file != "history.json" {
+      where ![Manifest.fileName, "history.json", "index.html"].contains(file) {
         if try Data(contentsOf: a.directory.appending(path: file)) != Data(contentsOf: b.directory.appending(path: file)) {
           differing.append("\(a.name)/\(file)")
         }
@@ -189,10 +189,25 @@ import Testing
     }
   }
 
-  @Test func skippingAStageThatIsNeeded_isRefused() throws {
-    #expect { try runner().run(skipping: ["normalise"]) } throws: { error in
-      "\(error)".contains("cannot skip 'normalise'")
+  @Test func skippingAStage_skipsWhatReadsIt_butNotWhatATargetNeeds() throws {
+    let outcomes = try runner().run(skipping: ["evaluate"])
+    #expect(ran(outcomes) == ["unpack", "parse", "split", "normalise", "train", "predict"])
+    #expect { try runner().run(target: "predict", skipping: ["normalise"]) } throws: { error in
+      "\(error)".contains("cannot run 'predict' while skipping")
     }
+  }
+
+  @Test func report_isOnePageWithEverySection() throws {
+    try runner().run()
+    let page = try String(contentsOf: folder.url.appending(path: "out/report/index.html"), encoding: .utf8)
+    for section in ["run", "training", "confusion", "per-class", "mistakes", "distribution"] {
+      #expect(page.contains("id=\"\(section)\""), "section \(section)")
+    }
+    // Self-contained: the only address in the page is the SVG namespace name, which is never fetched.
+    let addresses = page.components(separatedBy: "://").dropFirst().map { $0.prefix(while: { $0 != "\"" }) }
+    #expect(addresses.allSatisfy { $0 == "www.w3.org/2000/svg" })
+    let metrics = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: try runner().run().first { $0.name == "evaluate" }!.directory.appending(path: "metrics.json")))
+    #expect(page.contains(String(format: "%.2f%%", metrics.accuracy * 100)))
   }
 
   // MARK: - Bad input

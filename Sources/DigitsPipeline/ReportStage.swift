@@ -1,0 +1,119 @@
+import DataIO
+import Foundation
+import NeuralNet
+import Pipeline
+import Report
+
+/// Writes `OUTPUT/report/index.html`: the run, the training curves, the confusion matrix, the
+/// per-class scores, the validation digits the model got most confidently wrong, and the
+/// submission's class distribution beside the training set's.
+///
+/// Its inputs are every other stage, so it is redone whenever anything changes, and it reads
+/// their manifests for the run table: how long each stage took when it was computed, and whether
+/// it came from the cache in the run that made this report.
+public struct ReportStage: Stage {
+  public struct Parameters: Codable, Sendable, Hashable {
+    /// How many mistakes the gallery shows.
+    public var mistakes: Int
+  }
+  public typealias Output = RunReport
+
+  public static let version = 1
+  public let name = "report"
+  public let parameters = Parameters(mistakes: 24)
+  public let inputs: [String]
+  /// The train (or pretrained) stages; the first one's history is plotted.
+  let members: [String]
+  /// Shown in the run section; not part of the fingerprint (the configuration itself enters
+  /// through the inputs' fingerprints).
+  let pipelineFile: String
+  let configuration: DigitsConfiguration
+
+  public init(upstream: [String], members: [String], pipelineFile: String, configuration: DigitsConfiguration) {
+    self.inputs = upstream
+    self.members = members
+    self.pipelineFile = pipelineFile
+    self.configuration = configuration
+  }
+
+  public var published: [String: String] { ["index.html": "report/index.html"] }
+
+  public func run(_ context: StageContext) throws {
+    let parsed = context.input(ParsedArrays.self, from: "parse")
+    let split = context.input(SplitIndices.self, from: "split")
+    let evaluation = context.input(Evaluation.self, from: "evaluate")
+    let predictions = context.input(Predictions.self, from: "predict")
+
+    let metrics = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: evaluation.metrics))
+    let history = try JSONDecoder().decode(
+      [EpochRecord].self, from: Data(contentsOf: context.input(TrainedModel.self, from: members[0]).history))
+
+    let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)
+    let trainRows = try NumpyFile.read(from: split.trainIndices).values(as: Int64.self)
+    let validationRows = try NumpyFile.read(from: split.validationIndices).values(as: Int64.self)
+    let pixels = try NumpyFile.read(from: parsed.trainPixels).values(as: UInt8.self)
+    let validationProbabilities = try NumpyFile.read(from: evaluation.validationProbabilities).values(as: Float.self)
+    let testProbabilities = try NumpyFile.read(from: predictions.probabilities).values(as: Float.self)
+
+    let document = ReportDocument(
+      run: try runSection(context),
+      history: history.map {
+        ReportDocument.Epoch(
+          epoch: $0.epoch, trainLoss: Double($0.trainLoss), trainAccuracy: Double($0.trainAccuracy),
+          validationLoss: $0.validationLoss.map(Double.init), validationAccuracy: $0.validationAccuracy.map(Double.init),
+          seconds: $0.seconds, learningRate: Double($0.learningRate))
+      },
+      metrics: ReportDocument.Metrics(
+        accuracy: metrics.accuracy, loss: metrics.loss,
+        perClass: metrics.perClass.map {
+          ReportDocument.ClassMetrics(label: $0.label, precision: $0.precision, recall: $0.recall, f1: $0.f1, support: $0.support)
+        },
+        confusion: metrics.confusion),
+      mistakes: confidentMistakes(
+        probabilities: validationProbabilities, rows: validationRows, labels: labels, pixels: pixels),
+      distribution: ReportDocument.Distribution(
+        training: classCounts(trainRows.map { Int(labels[Int($0)]) }),
+        submission: classCounts(argmaxRows(testProbabilities))))
+    try Data(document.html().utf8).write(to: context.output(RunReport.self).page)
+    context.log("report: \(published["index.html"]!) under the output folder")
+  }
+
+  private func runSection(_ context: StageContext) throws -> ReportDocument.Run {
+    let stages = try inputs.map { stage in
+      let manifest = try context.manifest(of: stage)
+      return ReportDocument.Stage(
+        name: stage, fingerprint: manifest.fingerprint.short, seconds: manifest.seconds,
+        fromCache: manifest.created < context.runStarted)
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return ReportDocument.Run(
+      pipelineFile: pipelineFile, parameters: String(decoding: try encoder.encode(configuration), as: UTF8.self),
+      seed: configuration.seed, stages: stages)
+  }
+
+  /// Validation rows whose predicted class is wrong, most confident first.
+  private func confidentMistakes(probabilities: [Float], rows: [Int64], labels: [UInt8], pixels: [UInt8]) -> [ReportDocument.Mistake] {
+    let width = DigitCSV.pixelCount
+    let predicted = argmaxRows(probabilities)
+    let wrong = rows.indices.filter { predicted[$0] != Int(labels[Int(rows[$0])]) }
+    let ranked = wrong.sorted { probabilities[$0 * 10 + predicted[$0]] > probabilities[$1 * 10 + predicted[$1]] }
+    return ranked.prefix(parameters.mistakes).map { position in
+      let row = Int(rows[position])
+      return ReportDocument.Mistake(
+        pixels: Array(pixels[row * width..<(row + 1) * width]), trueLabel: Int(labels[row]),
+        predictedLabel: predicted[position], probability: Double(probabilities[position * 10 + predicted[position]]),
+        index: row)
+    }
+  }
+
+  private func argmaxRows(_ probabilities: [Float]) -> [Int] {
+    stride(from: 0, to: probabilities.count, by: 10).map { start in
+      (0..<10).max { probabilities[start + $0] < probabilities[start + $1] }!
+    }
+  }
+
+  private func classCounts(_ labels: [Int]) -> [Int] {
+    labels.reduce(into: [Int](repeating: 0, count: 10)) { $0[$1] += 1 }
+  }
+}
