@@ -12,7 +12,7 @@ BIN      := .build/release/pipeline
 STAGES   := unpack parse split normalise train evaluate predict
 RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: all setup build run test bench status clean help $(STAGES)
+.PHONY: all setup build run test bench status dag demo clean help $(STAGES)
 
 all: run
 
@@ -22,6 +22,8 @@ help:
 	@echo "make bench           every pipeline from an empty cache: accuracy and seconds per stage"
 	@echo "make <stage>         bring one stage up to date: $(STAGES)"
 	@echo "make status          fresh / stale / missing per stage"
+	@echo "make dag             the stage graph"
+	@echo "make demo            test digits in the terminal with the model's guesses (MODEL=file to skip training)"
 	@echo "make clean           delete $(OUTPUT)/cache"
 	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1"
 
@@ -45,6 +47,13 @@ $(STAGES): build
 
 status: build
 	@$(BIN) status --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s))
+
+dag: build
+	@$(BIN) dag --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s))
+
+# MODEL=input/pretrained.npz draws with the shipped model, without training.
+demo: build
+	@$(BIN) demo --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(MODEL),--model $(MODEL))
 
 clean: build
 	@$(BIN) clean --output $(OUTPUT)

@@ -58,6 +58,8 @@ let package = Package(
       dependencies: [
         "DigitsPipeline",
         "Pipeline",
+        "DataIO",
+        "Report",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

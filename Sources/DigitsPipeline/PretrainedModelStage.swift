@@ -33,7 +33,9 @@ public struct PretrainedModelStage: Stage {
     let features = context.input(NormalisedFeatures.self, from: "normalise")
     let expected = try JSONDecoder().decode(NormaliseStage.Normalisation.self, from: Data(contentsOf: features.normalisation))
     if let trained = loaded.normalisation {
-      guard abs(trained.scale - expected.scale) <= 1e-6 * abs(expected.scale), abs(trained.offset - expected.offset) <= 1e-5 else {
+      // Mean and std fitted on another random 90% of the rows differ by far less than 1%; a
+      // model trained on other scaling (unit vs standardized) is off by a factor of three.
+      guard abs(trained.scale - expected.scale) <= 0.01 * abs(expected.scale), abs(trained.offset - expected.offset) <= 0.01 else {
         throw ModelFileError(
           url: model,
           message: "the model was trained on pixels scaled by \(trained.scale) offset \(trained.offset), but this pipeline's "

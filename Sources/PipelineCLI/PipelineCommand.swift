@@ -22,7 +22,7 @@ struct PipelineCommand: ParsableCommand {
         pipeline run --model input/pretrained.npz --skip evaluate   # no training, no evaluation
         pipeline status                                 # fresh / stale / missing per stage
       """,
-    subcommands: [Run.self, Status.self, Dag.self, Clean.self],
+    subcommands: [Run.self, Status.self, Dag.self, Demo.self, Clean.self],
     defaultSubcommand: Run.self)
 }
 

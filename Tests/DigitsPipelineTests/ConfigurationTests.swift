@@ -1,3 +1,4 @@
+import DataIO
 import Foundation
 import NeuralNet
 import Pipeline
@@ -58,5 +59,17 @@ import Testing
 
   @Test func submission_isKagglesFormat() {
     #expect(Submission.csv(labels: [3, 0, 9]) == "ImageId,Label\n1,3\n2,0\n3,9\n")
+  }
+}
+
+@Suite struct ShippedModelTests {
+  @Test func pretrainedModel_loadsAndFitsTheDefaultPipeline() throws {
+    let url = ConfigurationTests.repository.appending(path: "input/pretrained.npz")
+    let model = try ModelFile.read(from: url)
+    #expect(model.network.inputSize == 784)
+    #expect(model.network.outputSize == 10)
+    let normalisation = try #require(model.normalisation)
+    // The default pipeline standardizes: scale 1/(255·std) with std ≈ 0.308.
+    #expect(abs(normalisation.scale - 1 / (255 * 0.3084)) < 1e-3)
   }
 }
