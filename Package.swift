@@ -58,6 +58,11 @@ let package = Package(
       ]
     ),
 
+    // MARK: - Fuzz targets: real only in `make fuzz` (-DFUZZING, -sanitize=fuzzer); stubs otherwise
+
+    .executableTarget(name: "FuzzCSV", dependencies: ["DataIO"]),
+    .executableTarget(name: "FuzzArchive", dependencies: ["DataIO"]),
+
     // MARK: - Tests
 
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
