@@ -5,7 +5,7 @@ import DataIO
 import Foundation
 
 /// A private scratch directory: `<tmp>/fuzz-archive-<pid>/{input.zip, out/}`.
-nonisolated(unsafe) let scratch: URL = {
+let scratch: URL = {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-archive-\(getpid())")
   try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url
@@ -52,6 +52,8 @@ public func fuzzArchive(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   static func main() {
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
+    // libFuzzer ends the process with exit(), so the scratch directory goes in an atexit hook.
+    atexit { try? FileManager.default.removeItem(at: scratch) }
     exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzArchive(data!, size) })
   }
 }
