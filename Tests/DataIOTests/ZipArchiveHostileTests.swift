@@ -248,3 +248,15 @@ import Testing
     }
   }
 }
+
+@Suite struct NumpyArchiveLimitTests {
+  @Test func read_refusesArraysPastTheLimit() throws {
+    try withTemporaryDirectory { directory in
+      let url = directory.appendingPathComponent("big.npz")
+      try NumpyArchive.write([("a", NumpyArray(shape: [1000], values: [Float](repeating: 0, count: 1000)))], to: url)
+      let error = expectDataIOError { _ = try NumpyArchive.read(from: url, limits: .init(maxMemberBytes: 1000)) }
+      #expect(error == DataIOError(file: url.path, message: #"member "a.npy" expands past the 1000-byte limit"#))
+      #expect(try NumpyArchive.read(from: url).count == 1)
+    }
+  }
+}
