@@ -12,6 +12,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     // MARK: - C libraries (Debian: libarchive-dev, libopenblas-dev)
@@ -71,6 +72,11 @@ let package = Package(
       dependencies: ["DataIO", "NeuralNet", "Tensor"]
     ),
 
+    // MARK: - Fuzz targets: real only in `make fuzz` (-DFUZZING, -sanitize=fuzzer); stubs otherwise
+
+    .executableTarget(name: "FuzzCSV", dependencies: ["DataIO"]),
+    .executableTarget(name: "FuzzArchive", dependencies: ["DataIO"]),
+
     // MARK: - Tests
 
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
@@ -79,7 +85,10 @@ let package = Package(
       dependencies: ["NeuralNet", "Tensor"],
       resources: [.copy("Fixtures")]
     ),
-    .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
+    .testTarget(
+      name: "DataIOTests",
+      dependencies: ["DataIO", .product(name: "PropertyBased", package: "swift-property-based")]
+    ),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
     .testTarget(name: "ReportTests", dependencies: ["Report"]),
     .testTarget(name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO"]),

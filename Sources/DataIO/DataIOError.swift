@@ -37,11 +37,15 @@ public struct DataIOError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 extension DataIOError {
-  /// Quotes untrusted text for a message: escaped like a Swift literal, cut to `limit` characters,
-  /// so a binary file or a 10 MB line cannot blow up a one-line error.
-  static func quote(_ bytes: some Collection<UInt8>, limit: Int = 24) -> String {
-    let text = String(decoding: bytes, as: UTF8.self)
-    if text.count <= limit { return text.debugDescription }
+  /// Quotes untrusted text for a message: escaped like a Swift literal, cut to `limit` characters
+  /// with an ellipsis, so a binary file or a 10 MB line cannot blow up a one-line error. Only the
+  /// first few bytes are ever decoded, so quoting a huge field costs nothing.
+  static func quote(_ bytes: some Collection<UInt8>, limit: Int = 40) -> String {
+    // A character is at most 4 bytes (an invalid byte decodes to one replacement character), so
+    // this prefix holds more than `limit` characters whenever it is not the whole text.
+    let head = bytes.prefix(4 * limit + 4)
+    let text = String(decoding: head, as: UTF8.self)
+    if text.count <= limit && head.count == bytes.count { return text.debugDescription }
     return String(text.prefix(limit)).debugDescription + "…"
   }
 }

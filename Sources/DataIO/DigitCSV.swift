@@ -28,17 +28,30 @@ public struct DigitTable: Sendable, Equatable {
 /// - a fast path per row that handles only the common shape (1-3 digit fields, `,` separators,
 ///   `\n` or `\r\n` ends) and bails out on anything else;
 /// - a slow path that re-reads a bailed-out row field by field and either accepts it (leading
-///   zeros) or names exactly what is wrong and where.
+///   zeros, quotes, `12.0`, a blank line) or names exactly what is wrong and where.
 ///
 /// Rows are split into chunks at line boundaries and parsed concurrently; each chunk writes its
 /// own slice of the output, so the result does not depend on scheduling, and when several chunks
 /// hold errors the one earliest in the file is reported.
 ///
-/// Accepted: a UTF-8 byte order mark before the header, `\r\n` line ends, a missing newline after
-/// the last row, a header-only file (rowCount 0). Rejected with a `DataIOError` naming line and
-/// column: an empty file, a header that is not exactly the expected names, a blank line, a row with
-/// too few or too many fields (checked before the fields themselves), an empty field, a pixel that
-/// is not an integer 0-255 (signs, spaces, quotes and decimals included), a label not in 0-9.
+/// Accepted:
+/// - a UTF-8 byte order mark before the header, `\r\n` line ends, a missing newline after the
+///   last row, a header-only file (rowCount 0);
+/// - pixel columns named `pixel1`...`pixel784` instead of `pixel0`...`pixel783` (other MNIST CSV
+///   exports number them so);
+/// - RFC 4180 quoting: `"12"` is 12, and header names may be quoted too (a quoted field may not
+///   span lines);
+/// - whole numbers written as decimals: `12.0`, `12.`, `255.000`;
+/// - blank lines (empty, or a lone `\r`), anywhere after the header: they are skipped, not rows,
+///   and later errors still name the right line. A trailing blank line is what many editors
+///   leave; one in the middle is most likely a concatenation seam, and refusing the whole file
+///   over it would help nobody.
+///
+/// Rejected with a `DataIOError` naming line and column and quoting the text (cut to 40
+/// characters): an empty file, a header that is not the expected names, a row with too few or too
+/// many fields (checked before the fields themselves; a trailing comma is named as such), an
+/// empty field, a pixel that is not an integer 0-255 (signs, spaces, exponents, `12.5`), a label
+/// not in 0-9, a NUL byte, an unterminated quote or text after a closing quote.
 public enum DigitCSV {
   /// Pixels per image: 28 × 28.
   public static let pixelCount = 784
@@ -120,10 +133,12 @@ public enum DigitCSV {
     return pieces
   }
 
-  /// What one chunk produced: its row count, or the first bad row in it.
+  /// What one chunk produced: its row count and line count (blank lines are lines, not rows),
+  /// or the first bad line in it.
   private struct ChunkResult {
     var rows = 0
-    var problem: (row: Int, column: Int, message: String)?
+    var lines = 0
+    var problem: (line: Int, column: Int, message: String)?
   }
 
   private static func parseRegions(_ regions: [UnsafeBufferPointer<UInt8>], layout: RowLayout, fileName: String) throws -> DigitTable {
@@ -165,13 +180,13 @@ public enum DigitCSV {
       initialized = rowCount * pixelCount
     }
 
-    var rowsBefore = 0
+    var linesBefore = 0
     for result in results {
       if let problem = result.problem {
-        // Line 1 is the header, so row r (0-based) of the file is on line r + 2.
-        throw DataIOError(file: fileName, line: rowsBefore + problem.row + 2, column: problem.column, message: problem.message)
+        // Line 1 is the header, so body line l (0-based) of the file is line l + 2.
+        throw DataIOError(file: fileName, line: linesBefore + problem.line + 2, column: problem.column, message: problem.message)
       }
-      rowsBefore += result.rows
+      linesBefore += result.lines
     }
     if pixels.capacity > pixels.count * 2 { pixels = Array(pixels) }  // do not keep a mostly-empty allocation alive
     if layout.hasLabels { labels.removeSubrange(rowCount...) }
@@ -207,25 +222,29 @@ public enum DigitCSV {
     guard var p = region.baseAddress, region.count > 0 else { return ChunkResult() }
     let end = p + region.count
     var row = 0
+    var line = 0
     while p < end {
       precondition(row < capacity, "row bound violated")  // cannot happen: see parseRegions
       let rowPixels = pixels + row * pixelCount
       let rowLabel = labels.map { $0 + row }
       if let next = parseRowFast(p, pixels: rowPixels, label: rowLabel) {
         p = next
+        row += 1
       } else {
         // Unusual or bad row: find its end and let the careful parser decide.
         var lineEnd = p
         while lineEnd.pointee != newline { lineEnd += 1 }
-        let line = UnsafeBufferPointer(start: p, count: lineEnd - p)
-        if let problem = CSVDiagnostics.parseRow(line, layout: layout, pixels: rowPixels, label: rowLabel) {
-          return ChunkResult(rows: row, problem: (row, problem.column, problem.message))
+        let text = UnsafeBufferPointer(start: p, count: lineEnd - p)
+        switch CSVDiagnostics.parseRow(text, layout: layout, pixels: rowPixels, label: rowLabel) {
+        case .row: row += 1
+        case .blank: break
+        case .problem(let problem): return ChunkResult(rows: row, lines: line, problem: (line, problem.column, problem.message))
         }
         p = lineEnd + 1
       }
-      row += 1
+      line += 1
     }
-    return ChunkResult(rows: row)
+    return ChunkResult(rows: row, lines: line)
   }
 
   /// The hot loop: one row of 1-3 digit fields. Returns the start of the next line, or nil when
@@ -280,13 +299,16 @@ let newline = UInt8(ascii: "\n")
 let carriageReturn = UInt8(ascii: "\r")
 let comma = UInt8(ascii: ",")
 let zero = UInt8(ascii: "0")
+let quote = UInt8(ascii: "\"")
+let dot = UInt8(ascii: ".")
 
 /// Which columns a row has: an optional label, then the 784 pixels.
 struct RowLayout: Sendable {
   var hasLabels: Bool
   var fieldCount: Int { DigitCSV.pixelCount + (hasLabels ? 1 : 0) }
-  var headerNames: [String] {
-    (hasLabels ? ["label"] : []) + (0..<DigitCSV.pixelCount).map { "pixel\($0)" }
+  /// The column names, with the pixels numbered from `firstPixel` (0 as Kaggle, or 1).
+  func headerNames(firstPixel: Int = 0) -> [String] {
+    (hasLabels ? ["label"] : []) + (0..<DigitCSV.pixelCount).map { "pixel\($0 + firstPixel)" }
   }
   var headerSummary: String { hasLabels ? "label,pixel0,...,pixel783" : "pixel0,...,pixel783" }
 }

@@ -39,25 +39,60 @@ enum FileIO {
   /// Creates a temporary file beside `url`, lets `body` write into its descriptor, then renames it
   /// onto `url`. On any error the temporary file is removed and `url` is left untouched.
   static func writeAtomically(to url: URL, _ body: (Int32) throws -> Void) throws {
-    let finalPath = url.path
-    let directory = url.deletingLastPathComponent().path
-    var template = Array("\(directory)/.\(url.lastPathComponent).partial-XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    guard fd >= 0 else { throw posixError(finalPath, "cannot create a temporary file in \(directory)") }
-    let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    var renamed = false
-    defer { if !renamed { unlink(tempPath) } }
+    let file = try PendingFile(url)
     do {
-      try body(fd)
+      try body(file.fd)
     } catch {
-      close(fd)
+      file.discard()
       throw error
     }
-    // mkstemp makes 0600 files; outputs are ordinary data files, so give them the usual 0644.
-    fchmod(fd, 0o644)
-    guard close(fd) == 0 else { throw posixError(finalPath, "cannot write") }
-    guard rename(tempPath, finalPath) == 0 else { throw posixError(finalPath, "cannot rename into place") }
-    renamed = true
+    try file.commit()
+  }
+
+  /// A file being written under a temporary name beside its final one (`.name.partial-XXXXXX`), so
+  /// that several files can be written first and renamed into place together, all or nothing.
+  /// Dropped without `commit()`, it removes itself: no error path can leave a partial file behind.
+  final class PendingFile {
+    let url: URL
+    private(set) var fd: Int32
+    private let tempPath: String
+    private var finished = false
+
+    init(_ url: URL) throws {
+      self.url = url
+      let directory = url.deletingLastPathComponent().path
+      var template = Array("\(directory)/.\(url.lastPathComponent).partial-XXXXXX".utf8CString)
+      fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+      guard fd >= 0 else { throw posixError(url.path, "cannot create a temporary file in \(directory)") }
+      tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    deinit { discard() }
+
+    /// Closes the file and renames it onto `url`.
+    func commit() throws {
+      precondition(!finished, "a pending file is committed or discarded once")
+      // mkstemp makes 0600 files; outputs are ordinary data files, so give them the usual 0644.
+      fchmod(fd, 0o644)
+      let closed = close(fd) == 0
+      fd = -1
+      guard closed else { discard(); throw posixError(url.path, "cannot write") }
+      guard rename(tempPath, url.path) == 0 else {
+        let error = posixError(url.path, "cannot rename into place")
+        discard()
+        throw error
+      }
+      finished = true
+    }
+
+    /// Closes and removes the temporary file; `url` is left untouched. Safe to call twice.
+    func discard() {
+      guard !finished else { return }
+      finished = true
+      if fd >= 0 { close(fd) }
+      fd = -1
+      unlink(tempPath)
+    }
   }
 
   /// Writes all of `bytes`, retrying short writes (pipes, signals, full page caches all cause them).

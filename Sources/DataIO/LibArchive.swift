@@ -9,15 +9,28 @@ import Foundation
 final class ZipReader {
   /// One member's header, as libarchive reports it.
   struct Entry {
+    /// What kind of file system object a member is. Only `.regularFile` is ever extracted.
+    enum Kind: Equatable {
+      case regularFile, directory, symlink, hardlink
+      /// Device files, FIFOs, sockets: their POSIX type bits (`S_IFMT`).
+      case special(UInt32)
+    }
+
     var path: String
-    var isRegularFile: Bool
+    var kind: Kind
     /// The uncompressed size when the archive records it.
     var size: Int?
+    /// The member's data or metadata is encrypted (ZIP traditional encryption or AES).
+    var isEncrypted: Bool
+
+    var isRegularFile: Bool { kind == .regularFile }
   }
 
   private let handle: OpaquePointer
   /// The zip's path as given, for messages.
   let file: String
+  /// The member whose header was read last, for messages about its data.
+  private var currentPath: String?
 
   /// Opens `url` as a zip. Throws when the file cannot be read or is not a zip.
   init(url: URL) throws {
@@ -59,10 +72,22 @@ final class ZipReader {
     }
     let cPath = archive_entry_pathname_utf8(entry) ?? archive_entry_pathname(entry)
     let path = cPath.map { String(cString: $0) } ?? ""
-    // AE_IFREG is a cast macro that Swift does not import; its value is POSIX S_IFREG.
-    let isRegular = archive_entry_filetype(entry) & 0o170000 == 0o100000
+    // The AE_IF* constants are cast macros that Swift does not import; their values are POSIX's.
+    let kind: Entry.Kind
+    if archive_entry_hardlink(entry) != nil {
+      kind = .hardlink  // a hard link's own type bits may well say "regular file"
+    } else {
+      switch UInt32(archive_entry_filetype(entry)) & 0o170000 {
+      case 0o100000: kind = .regularFile
+      case 0o040000: kind = .directory
+      case 0o120000: kind = .symlink
+      case let other: kind = .special(other)
+      }
+    }
     let size = archive_entry_size_is_set(entry) != 0 ? Int(archive_entry_size(entry)) : nil
-    return Entry(path: path, isRegularFile: isRegular, size: size)
+    let encrypted = archive_entry_is_encrypted(entry) != 0
+    currentPath = path
+    return Entry(path: path, kind: kind, size: size, isEncrypted: encrypted)
   }
 
   /// Streams the current member's data to `sink`, one chunk at a time, in order.
@@ -74,19 +99,27 @@ final class ZipReader {
       let n = archive_read_data(handle, buffer, capacity)
       if n == 0 { return }
       guard n > 0 else {
-        throw DataIOError(file: file, message: "corrupt zip archive (libarchive: \(lastError))")
+        let member = currentPath.map { " in member \(DataIOError.quote($0.utf8, limit: 200))" } ?? ""
+        throw DataIOError(file: file, message: "corrupt zip archive\(member) (libarchive: \(lastError))")
       }
       try sink(UnsafeRawBufferPointer(start: buffer, count: n))
     }
   }
 
   /// The current member's data as one array; for small members such as `.npy` arrays in a `.npz`.
-  func readData(expectedSize: Int?) throws -> [UInt8] {
+  /// Throws when the data grows past `limit` bytes (whatever the header claimed).
+  func readData(expectedSize: Int?, limit: Int) throws -> [UInt8] {
     var bytes: [UInt8] = []
     // Trust the recorded size only as a hint, and only up to a sane bound, so a lying header
     // cannot make us reserve gigabytes before any data arrives.
-    if let expectedSize, expectedSize > 0 { bytes.reserveCapacity(min(expectedSize, 1 << 30)) }
-    try readData { bytes.append(contentsOf: $0) }
+    if let expectedSize, expectedSize > 0 { bytes.reserveCapacity(min(expectedSize, limit, 1 << 30)) }
+    try readData { chunk in
+      guard chunk.count <= limit - bytes.count else {
+        let member = DataIOError.quote((currentPath ?? "").utf8, limit: 200)
+        throw DataIOError(file: file, message: "member \(member) expands past the \(limit)-byte limit")
+      }
+      bytes.append(contentsOf: chunk)
+    }
     return bytes
   }
 }
@@ -122,14 +155,31 @@ final class ZipWriter {
     return DataIOError(file: file, message: "\(what) (libarchive: \(detail))")
   }
 
-  /// Adds one regular-file member. Timestamps and owners are fixed so that the same members
-  /// always make the same bytes: cached outputs are fingerprinted.
-  func add(name: String, chunks: [UnsafeRawBufferPointer]) throws {
+  /// What `add` writes: a regular file (the only kind this project makes), or, for tests of the
+  /// reader's defences, a directory or a link.
+  enum MemberKind {
+    case regularFile, directory
+    case symlink(to: String)
+    case hardlink(to: String)
+  }
+
+  /// Adds one member (a regular file unless `kind` says otherwise). Timestamps and owners are
+  /// fixed so that the same members always make the same bytes: cached outputs are fingerprinted.
+  func add(name: String, chunks: [UnsafeRawBufferPointer], kind: MemberKind = .regularFile) throws {
     guard let entry = archive_entry_new() else { throw failure("cannot allocate an entry") }
     defer { archive_entry_free(entry) }
     let size = chunks.reduce(0) { $0 + $1.count }
     archive_entry_set_pathname_utf8(entry, name)
-    archive_entry_set_filetype(entry, 0o100000)  // S_IFREG
+    switch kind {
+    case .regularFile: archive_entry_set_filetype(entry, 0o100000)  // S_IFREG
+    case .directory: archive_entry_set_filetype(entry, 0o040000)  // S_IFDIR
+    case .symlink(let target):
+      archive_entry_set_filetype(entry, 0o120000)  // S_IFLNK
+      archive_entry_set_symlink_utf8(entry, target)
+    case .hardlink(let target):
+      archive_entry_set_filetype(entry, 0o100000)
+      archive_entry_set_hardlink_utf8(entry, target)
+    }
     archive_entry_set_perm(entry, 0o644)
     archive_entry_set_size(entry, Int64(size))
     // The Unix epoch: libarchive converts mtime to a DOS date in *local* time, which would make

@@ -26,16 +26,18 @@ public enum NumpyArchive {
   }
 
   /// The arrays of the `.npz` at `url`, in archive order, with names without ".npy".
-  /// Throws when a member is not a `.npy` file.
-  public static func read(from url: URL) throws -> [(name: String, array: NumpyArray)] {
+  /// Throws when a member is not a `.npy` file, or the arrays expand past `limits`.
+  public static func read(from url: URL, limits: ZipArchive.Limits = .default) throws -> [(name: String, array: NumpyArray)] {
     let reader = try ZipReader(url: url)
     var arrays: [(name: String, array: NumpyArray)] = []
+    var total = 0
     while let entry = try reader.nextEntry() {
       guard entry.isRegularFile else { continue }
       guard entry.path.hasSuffix(".npy") else {
         throw DataIOError(file: url.path, message: "member \(DataIOError.quote(entry.path.utf8, limit: 200)) is not a .npy file")
       }
-      let bytes = try reader.readData(expectedSize: entry.size)
+      let bytes = try reader.readData(expectedSize: entry.size, limit: min(limits.maxMemberBytes, limits.maxTotalBytes - total))
+      total += bytes.count
       let array = try NumpyFile.decode(bytes, fileName: "\(url.path)/\(entry.path)")
       arrays.append((name: String(entry.path.dropLast(4)), array: array))
     }

@@ -31,7 +31,7 @@ public enum DigitsPipeline {
       }
     let memberNames = members.map(\.name)
     let stages: [any Stage] = [
-      UnpackStage(archive: input),
+      try UnpackStage(input: input),
       ParseStage(sourceDescription: inputDescription ?? input.path),
       try SplitStage(settings: configuration.split, seed: configuration.seed),
       NormaliseStage(parameters: configuration.normalise),

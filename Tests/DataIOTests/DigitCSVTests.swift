@@ -175,13 +175,6 @@ private struct CSVBuilder {
     #expect(error?.message == #"expected 785 fields, found 786; extra field "7""#)
   }
 
-  @Test func parse_rejectsBlankLine() {
-    let csv = CSVBuilder(hasLabels: false)
-    let text = csv.header + "\n" + csv.fields(row: 0).joined(separator: ",") + "\n\n"
-    let error = parseError(text, hasLabels: false)
-    #expect(error == DataIOError(file: "train.csv", line: 3, column: 1, message: "blank line; expected 784 fields"))
-  }
-
   @Test func parse_rejectsNonIntegerPixel() {
     let csv = CSVBuilder(hasLabels: true)
     // Row 2 is on line 4; fields[3] is its third pixel.
@@ -192,7 +185,7 @@ private struct CSVBuilder {
     #expect(error?.description == #"train.csv:4:\#(column): expected an integer 0-255, found "abc""#)
   }
 
-  @Test(arguments: ["-1", "+1", "1.5", " 1", "1 ", "\"1\"", "1e2", "1\r2"])
+  @Test(arguments: ["-1", "+1", " 1", "1 ", "1e2", "1\r2", ".5", "1.2.3", "1.x", "\"1\"\"\"", "1\"2"])
   func parse_rejectsSignsDecimalsAndSpaces(bad: String) {
     let csv = CSVBuilder(hasLabels: false)
     let text = csv.text(rows: 1) { _, fields in fields[0] = bad }
@@ -260,6 +253,121 @@ private struct CSVBuilder {
     let message = parseError(text, hasLabels: false)?.message ?? ""
     #expect(message.count < 80)
     #expect(message.hasSuffix("…"))
+  }
+
+  // MARK: Blank lines (skipped), quotes and decimals (accepted when whole)
+
+  @Test func parse_skipsBlankLinesAndKeepsLineNumbers() throws {
+    let csv = CSVBuilder(hasLabels: true)
+    let rows = (0..<3).map { csv.fields(row: $0).joined(separator: ",") }
+    let text = csv.header + "\n" + rows[0] + "\n\n" + rows[1] + "\r\n\r\n" + rows[2] + "\n\n\n"
+    for chunks in [1, 2, 3, 5] {
+      #expect(try parse(text, chunks: chunks) == csv.expectedTable(rows: 3))
+    }
+    #expect(try parse(csv.header + "\n\n") == DigitTable(rowCount: 0, pixels: [], labels: []))
+    // An error after blank lines names its real line: header, row, blank, blank, row, bad row.
+    var bad = csv.fields(row: 5)
+    bad[9] = "x"
+    let withError = csv.header + "\n" + rows[0] + "\n\n\n" + rows[1] + "\n" + bad.joined(separator: ",") + "\n"
+    for chunks in [1, 2, 4] {
+      #expect(parseError(withError, chunks: chunks)?.line == 6)
+    }
+  }
+
+  @Test func parse_acceptsQuotedFieldsAndHeader() throws {
+    let csv = CSVBuilder(hasLabels: true, lineEnd: "\r\n")
+    let quotedHeader = csv.header.split(separator: ",").map { "\"\($0)\"" }.joined(separator: ",")
+    let text = csv.text(rows: 3) { row, fields in
+      if row == 1 { fields = fields.map { "\"\($0)\"" } }
+      if row == 2 { fields[0] = "\"\(fields[0])\""; fields[784] = "\"\(fields[784])\"" }
+    }
+    let expected = csv.expectedTable(rows: 3)
+    #expect(try parse(text) == expected)
+    #expect(try parse(quotedHeader + text[text.range(of: "\r\n")!.lowerBound...]) == expected)
+  }
+
+  @Test func parse_rejectsBrokenQuotes() {
+    let csv = CSVBuilder(hasLabels: false)
+    let open = parseError(csv.text(rows: 1) { _, fields in fields[2] = "\"12" }, hasLabels: false)
+    #expect(open?.line == 2)
+    #expect(open?.column == csv.fields(row: 0)[0..<2].joined(separator: ",").count + 2)
+    #expect(open?.message.hasPrefix(#"unterminated quoted field "\"12,"#) == true)
+    #expect(open?.message.hasSuffix("…; quoted fields cannot span lines") == true)
+    let after = parseError(csv.text(rows: 1) { _, fields in fields[0] = "\"12\"3" }, hasLabels: false)
+    #expect(after == DataIOError(file: "train.csv", line: 2, column: 5, message: #"unexpected text after the closing quote of "\"12\""; expected a comma"#))
+    let empty = parseError(csv.text(rows: 1) { _, fields in fields[1] = "\"\"" }, hasLabels: false)
+    #expect(empty?.message == "empty field; expected an integer 0-255")
+  }
+
+  @Test func parse_acceptsWholeDecimals() throws {
+    let csv = CSVBuilder(hasLabels: true)
+    let text = csv.text(rows: 2) { row, fields in
+      if row == 1 { fields[0] = "1.0"; fields[1] = "\(fields[1])."; fields[2] = "\"\(fields[2]).000\""; fields[784] = "0255.000" }
+    }
+    let table = try parse(text)
+    var expected = csv.expectedTable(rows: 2)
+    expected.pixels[784 + 783] = 255
+    #expect(table == expected)
+  }
+
+  @Test func parse_rejectsFractionsByName() {
+    let csv = CSVBuilder(hasLabels: true)
+    let pixel = parseError(csv.text(rows: 1) { _, fields in fields[1] = "12.5" })
+    #expect(pixel == DataIOError(file: "train.csv", line: 2, column: 3, message: #"expected an integer 0-255, found "12.5", which is not a whole number"#))
+    let label = parseError(csv.text(rows: 1) { _, fields in fields[0] = "1.01" })
+    #expect(label?.message == #"expected a label 0-9, found "1.01", which is not a whole number"#)
+    let big = parseError(csv.text(rows: 1) { _, fields in fields[1] = "256.0" })
+    #expect(big?.message == #"expected an integer 0-255, found "256.0""#)
+  }
+
+  // MARK: Trailing commas, NUL bytes, huge lines, other headers
+
+  @Test func parse_namesTrailingComma() {
+    let csv = CSVBuilder(hasLabels: true)
+    var line = ""
+    let row = parseError(csv.text(rows: 2) { row, fields in if row == 1 { line = fields.joined(separator: ","); fields.append("") } })
+    #expect(row == DataIOError(file: "train.csv", line: 3, column: line.count + 1, message: "trailing comma: expected 785 fields, found 786 (the last one empty)"))
+    let header = parseError(csv.header + ",\n")
+    #expect(header?.column == csv.header.count + 1)
+    #expect(header?.message == #"bad header: trailing comma after "pixel783" makes an empty column 786; expected 785 columns"#)
+  }
+
+  @Test func parse_rejectsNULWithItsPosition() {
+    let csv = CSVBuilder(hasLabels: false)
+    let text = csv.text(rows: 2) { row, fields in if row == 1 { fields[3] = "1\u{0}2" } }
+    let error = parseError(text, hasLabels: false)
+    #expect(error?.line == 3)
+    #expect(error?.column == csv.fields(row: 1)[0..<3].joined(separator: ",").count + 3)
+    #expect(error?.message.hasPrefix("NUL byte (0x00)") == true)
+    // UTF-16 text is full of NULs; the header says so first.
+    #expect(parseError("p\u{0}i\u{0}x\u{0}", hasLabels: false)?.column == 2)
+  }
+
+  @Test func parse_rejectsMegabyteLineQuicklyAndShortly() {
+    let csv = CSVBuilder(hasLabels: true)
+    // 500,000 fields on one line, and then a 1 MB field without a single comma.
+    let many = csv.header + "\n" + String(repeating: "1,", count: 500_000) + "1\n"
+    let start = ContinuousClock.now
+    let error = parseError(many)
+    #expect(error?.line == 2)
+    #expect(error?.message == #"expected 785 fields, found 500001; extra field "1""#)
+    let one = csv.header + "\n" + String(repeating: "7", count: 1 << 20) + "\n"
+    let single = parseError(one)
+    #expect(single?.message == #"expected 785 fields, found 1; line ends after "7777777777777777777777777777777777777777"…"#)
+    #expect((single?.description.count ?? .max) < 120)
+    #expect(ContinuousClock.now - start < .seconds(5))
+  }
+
+  @Test func parse_acceptsOneBasedPixelNames() throws {
+    for hasLabels in [true, false] {
+      let csv = CSVBuilder(hasLabels: hasLabels)
+      let header = ((hasLabels ? ["label"] : []) + (1...784).map { "pixel\($0)" }).joined(separator: ",")
+      let body = csv.text(rows: 2).drop(while: { $0 != "\n" })
+      #expect(try parse(header + body, hasLabels: hasLabels) == csv.expectedTable(rows: 2))
+    }
+    // One numbering throughout: pixel1 then pixel1 again is wrong.
+    let mixed = "label,pixel1,pixel1" + (3...784).map { ",pixel\($0)" }.joined() + "\n"
+    #expect(parseError(mixed)?.message == #"bad header: expected "pixel2", found "pixel1""#)
   }
 
   @Test func parse_namesMissingFile() {

@@ -250,6 +250,38 @@ import Testing
     #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder.url.appending(path: "out/cache/train").path)) ?? []).isEmpty)
   }
 
+  @Test func aFolderACSVPathOrAZipWithATopFolder_allGiveTheSameParse() throws {
+    let plain = try runner(output: "zip").run(target: "parse")
+    let folderInput = folder.url.appending(path: "unzipped", directoryHint: .isDirectory)
+    try FileManager.default.createDirectory(at: folderInput, withIntermediateDirectories: true)
+    try Data(dataset.trainCSV.utf8).write(to: folderInput.appending(path: "train.csv"))
+    try Data(dataset.testCSV.utf8).write(to: folderInput.appending(path: "test.csv"))
+    let nested = folder.url.appending(path: "nested.zip")
+    try writeZip(
+      ["digit-recognizer/train.csv": Data(dataset.trainCSV.utf8), "digit-recognizer/test.csv": Data(dataset.testCSV.utf8)],
+      to: nested)
+
+    for (name, input) in [("folder", folderInput), ("csv", folderInput.appending(path: "test.csv")), ("nested", nested)] {
+      let outcome = try runner(output: name, input: input).run(target: "parse")
+      let arrays = ParsedArrays(directory: outcome.last!.directory)
+      let expected = ParsedArrays(directory: plain.last!.directory)
+      for file in [\ParsedArrays.trainPixels, \.trainLabels, \.testPixels] {
+        #expect(try Data(contentsOf: arrays[keyPath: file]) == Data(contentsOf: expected[keyPath: file]), "\(name)")
+      }
+    }
+  }
+
+  @Test func zipWithATraversingEntry_isRefusedBeforeAnythingIsWritten() throws {
+    let hostile = folder.url.appending(path: "hostile.zip")
+    try writeZip(
+      ["train.csv": Data(dataset.trainCSV.utf8), "test.csv": Data(dataset.testCSV.utf8), "../escape.txt": Data("x".utf8)],
+      to: hostile)
+    #expect { try runner(input: hostile).run() } throws: { error in
+      "\(error)".contains("hostile.zip") && "\(error)".contains("escape.txt")
+    }
+    #expect(!FileManager.default.fileExists(atPath: folder.url.appending(path: "escape.txt").path))
+  }
+
   @Test func missingInput_isNamed() throws {
     #expect { try runner(input: folder.url.appending(path: "nowhere.zip")).run() } throws: { error in
       "\(error)".contains("nowhere.zip")
