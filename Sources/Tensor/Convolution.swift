@@ -1,0 +1,330 @@
+import CBLAS
+
+// 2-D convolution and max pooling over NCHW batches. Convolution is im2col + SGEMM one image at
+// a time: each worker takes a contiguous run of images and calls single-threaded GEMM on them,
+// with its own patch buffer (about 1 MB for 32 channels at 28×28, so it stays in L2).
+// Weight gradients are summed per worker and the workers' partial sums are added in worker
+// order, so results are repeatable for a fixed thread count.
+
+// MARK: - Geometry
+
+/// The shape arithmetic of a square window sliding over `(C, H, W)` images (PyTorch's
+/// floor convention): `Ho = ⌊(H + 2·padding − kernel) / stride⌋ + 1`, likewise `Wo`.
+public struct WindowGeometry: Sendable, Hashable {
+  public var channels: Int
+  public var height: Int
+  public var width: Int
+  public var kernel: Int
+  public var padding: Int
+  public var stride: Int
+
+  public init(channels: Int, height: Int, width: Int, kernel: Int, padding: Int, stride: Int) {
+    precondition(channels > 0 && height > 0 && width > 0, "window over an empty image (\(channels), \(height), \(width))")
+    precondition(kernel > 0 && stride > 0 && padding >= 0, "kernel and stride must be positive, padding non-negative")
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.kernel = kernel
+    self.padding = padding
+    self.stride = stride
+  }
+
+  public var outputHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+  public var outputWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+  /// Whether at least one window fits.
+  public var isValid: Bool { height + 2 * padding >= kernel && width + 2 * padding >= kernel }
+  /// The output columns `ow` whose input column `ow·s − p + j` lies inside `[0, W)`.
+  func insideColumns(_ j: Int) -> (first: Int, end: Int) {
+    let first = j >= padding ? 0 : (padding - j + stride - 1) / stride
+    let last = width - 1 + padding - j  // ow·s ≤ last
+    let end = last < 0 ? 0 : min(outputWidth, last / stride + 1)
+    return (first, max(first, end))
+  }
+
+  /// Rows of the patch matrix: `C·k·k`.
+  var patchSize: Int { channels * kernel * kernel }
+  /// Columns of the patch matrix: `Ho·Wo`.
+  var outputPlane: Int { outputHeight * outputWidth }
+}
+
+// MARK: - im2col / col2im
+
+/// Writes one image's patch matrix: `cols[(c·k + i)·k + j, oh·Wo + ow] = x[c, oh·s − p + i, ow·s − p + j]`,
+/// zero outside the image. `// x: (C, H, W) -> cols: (C·k·k, Ho·Wo)`
+private func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ cols: UnsafeMutablePointer<Float>) {
+  let (h, w, k, p, s) = (g.height, g.width, g.kernel, g.padding, g.stride)
+  let (ho, wo) = (g.outputHeight, g.outputWidth)
+  var row = cols
+  for c in 0..<g.channels {
+    let plane = x + c * h * w
+    for i in 0..<k {
+      for j in 0..<k {
+        // Output columns whose input column ow·s − p + j lies inside [0, w).
+        let (owFirst, owEnd) = g.insideColumns(j)
+        for oh in 0..<ho {
+          let out = row + oh * wo
+          let ih = oh * s - p + i
+          if ih < 0 || ih >= h || owFirst >= owEnd {
+            out.update(repeating: 0, count: wo)
+            continue
+          }
+          let src = plane + ih * w - p + j
+          out.update(repeating: 0, count: owFirst)
+          if s == 1 {
+            (out + owFirst).update(from: src + owFirst, count: owEnd - owFirst)
+          } else {
+            for ow in owFirst..<owEnd { out[ow] = src[ow * s] }
+          }
+          (out + owEnd).update(repeating: 0, count: wo - owEnd)
+        }
+        row += ho * wo
+      }
+    }
+  }
+}
+
+/// The adjoint of `im2col`: adds every patch entry back onto the pixel it was read from.
+/// `dx` must be zeroed first. `// cols: (C·k·k, Ho·Wo) -> dx: (C, H, W)`
+private func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
+  let (h, w, k, p, s) = (g.height, g.width, g.kernel, g.padding, g.stride)
+  let (ho, wo) = (g.outputHeight, g.outputWidth)
+  var row = cols
+  for c in 0..<g.channels {
+    let plane = dx + c * h * w
+    for i in 0..<k {
+      for j in 0..<k {
+        let (owFirst, owEnd) = g.insideColumns(j)
+        if owFirst < owEnd {
+          for oh in 0..<ho {
+            let ih = oh * s - p + i
+            if ih < 0 || ih >= h { continue }
+            let src = row + oh * wo
+            let dst = plane + ih * w - p + j
+            if s == 1 {
+              for ow in owFirst..<owEnd { dst[ow] += src[ow] }
+            } else {
+              for ow in owFirst..<owEnd { dst[ow * s] += src[ow] }
+            }
+          }
+        }
+        row += ho * wo
+      }
+    }
+  }
+}
+
+/// `k = 1, p = 0, s = 1`: the image already is its patch matrix.
+private func isPointwise(_ g: WindowGeometry) -> Bool { g.kernel == 1 && g.padding == 0 && g.stride == 1 }
+
+// MARK: - Convolution
+
+/// 2-D cross-correlation (PyTorch's `conv2d`) plus bias:
+/// `y[n, f, oh, ow] = b[f] + Σ_{c,i,j} W[f, c, i, j] · x[n, c, oh·s − p + i, ow·s − p + j]` (zero padding).
+/// `// x: (N, C, H, W), W: (F, C, k, k), b: (F) -> y: (N, F, Ho, Wo)`
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor, padding: Int, stride: Int) -> Tensor {
+  let g = convolutionGeometry(x, weight, padding: padding, stride: stride)
+  let (n, f) = (x.shape[0], weight.shape[0])
+  let (inPlane, rows, cols) = (g.channels * g.height * g.width, g.patchSize, g.outputPlane)
+  precondition(bias.shape == [f], "conv2d bias must be (\(f)), got \(bias.shape)")
+  let outShape = [n, f, g.outputHeight, g.outputWidth]
+  guard n > 0 else { return Tensor(zeros: outShape) }
+  let workers = min(workerCount, n)
+  return x.scalars.withUnsafeBufferPointer { px in
+    weight.scalars.withUnsafeBufferPointer { pw in
+      bias.scalars.withUnsafeBufferPointer { pb in
+        Tensor(uninitializedShape: outShape) { py in
+          // Workers write disjoint images of y.
+          nonisolated(unsafe) let (x, w, b, y) = (px.baseAddress!, pw.baseAddress!, pb.baseAddress!, py.baseAddress!)
+          let run = {
+            forEachPart(of: n, parts: workers) { _, images in
+              let patches = isPointwise(g) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+              defer { patches?.deallocate() }
+              for image in images {
+                let xi = x + image * inPlane
+                let yi = y + image * f * cols
+                if let patches { im2col(xi, g, patches) }
+                // (F, C·k·k)·(C·k·k, Ho·Wo) → the image's output planes, in place.
+                cblas_sgemm(
+                  CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(f), blasint(cols), blasint(rows),
+                  1, w, blasint(rows), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 0, yi, blasint(cols))
+                for channel in 0..<f {
+                  let plane = yi + channel * cols
+                  let bc = b[channel]
+                  for q in 0..<cols { plane[q] += bc }
+                }
+              }
+            }
+          }
+          if workers > 1 { withSingleThreadedBLAS(run) } else { run() }
+        }
+      }
+    }
+  }
+}
+
+/// The backward pass of `conv2d`: accumulates `dW += Σ_n dy_n·colsₙᵀ` and `db += Σ_{n,oh,ow} dy`,
+/// and returns `dx = col2im(Wᵀ·dy_n)` per image, or nil when `inputGradient` is false (a first
+/// layer). `// dy: (N, F, Ho, Wo), x: (N, C, H, W) -> dx: (N, C, H, W)`
+public func conv2dBackward(
+  _ dy: Tensor, input x: Tensor, weight: Tensor, padding: Int, stride: Int,
+  weightGradient dW: inout Tensor, biasGradient db: inout Tensor, inputGradient: Bool
+) -> Tensor? {
+  let g = convolutionGeometry(x, weight, padding: padding, stride: stride)
+  let (n, f) = (x.shape[0], weight.shape[0])
+  let (inPlane, rows, cols) = (g.channels * g.height * g.width, g.patchSize, g.outputPlane)
+  precondition(dy.shape == [n, f, g.outputHeight, g.outputWidth], "conv2d dy has shape \(dy.shape)")
+  precondition(dW.shape == weight.shape && db.shape == [f], "conv2d gradient buffers have the wrong shapes")
+  guard n > 0 else { return inputGradient ? Tensor(zeros: x.shape) : nil }
+  let workers = min(workerCount, n)
+  // One partial dW (F, C·k·k) and db (F) per worker, added in worker order afterwards.
+  var partialW = [Float](repeating: 0, count: workers * f * rows)
+  var partialB = [Float](repeating: 0, count: workers * f)
+  var dx = inputGradient ? Tensor(zeros: x.shape) : Tensor(zeros: [0])
+  x.scalars.withUnsafeBufferPointer { px in
+    weight.scalars.withUnsafeBufferPointer { pw in
+      dy.scalars.withUnsafeBufferPointer { pdy in
+        partialW.withUnsafeMutableBufferPointer { ppw in
+          partialB.withUnsafeMutableBufferPointer { ppb in
+            dx.scalars.withUnsafeMutableBufferPointer { pdx in
+              // Workers write disjoint images of dx and their own partial sums.
+              nonisolated(unsafe) let (x, w, dy, sumW, sumB) = (
+                px.baseAddress!, pw.baseAddress!, pdy.baseAddress!, ppw.baseAddress!, ppb.baseAddress!)
+              nonisolated(unsafe) let dx = inputGradient ? pdx.baseAddress : nil
+              let run = {
+                forEachPart(of: n, parts: workers) { worker, images in
+                  let pointwise = isPointwise(g)
+                  let patches = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+                  let patchGradient = inputGradient && !pointwise ? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) : nil
+                  defer {
+                    patches?.deallocate()
+                    patchGradient?.deallocate()
+                  }
+                  let (myW, myB) = (sumW + worker * f * rows, sumB + worker * f)
+                  for image in images {
+                    let xi = x + image * inPlane
+                    let dyi = dy + image * f * cols
+                    if let patches { im2col(xi, g, patches) }
+                    // (F, Ho·Wo)·(Ho·Wo, C·k·k), accumulated.
+                    cblas_sgemm(
+                      CblasRowMajor, CblasNoTrans, CblasTrans, blasint(f), blasint(rows), blasint(cols),
+                      1, dyi, blasint(cols), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 1, myW, blasint(rows))
+                    for channel in 0..<f {
+                      let plane = dyi + channel * cols
+                      var s: Float = 0
+                      for q in 0..<cols { s += plane[q] }
+                      myB[channel] += s
+                    }
+                    guard let dx else { continue }
+                    let dxi = dx + image * inPlane
+                    // (C·k·k, F)·(F, Ho·Wo): the patch gradients, folded back onto the image.
+                    cblas_sgemm(
+                      CblasRowMajor, CblasTrans, CblasNoTrans, blasint(rows), blasint(cols), blasint(f),
+                      1, w, blasint(rows), dyi, blasint(cols), 0, patchGradient ?? dxi, blasint(cols))
+                    if let patchGradient { col2im(patchGradient, g, dxi) }
+                  }
+                }
+              }
+              if workers > 1 { withSingleThreadedBLAS(run) } else { run() }
+            }
+          }
+        }
+      }
+    }
+  }
+  partialW.withUnsafeBufferPointer { ppw in
+    partialB.withUnsafeBufferPointer { ppb in
+      dW.scalars.withUnsafeMutableBufferPointer { pdw in
+        db.scalars.withUnsafeMutableBufferPointer { pdb in
+          for worker in 0..<workers {
+            let (ws, bs) = (ppw.baseAddress! + worker * f * rows, ppb.baseAddress! + worker * f)
+            for q in 0..<(f * rows) { pdw[q] += ws[q] }
+            for q in 0..<f { pdb[q] += bs[q] }
+          }
+        }
+      }
+    }
+  }
+  return inputGradient ? dx : nil
+}
+
+private func convolutionGeometry(_ x: Tensor, _ weight: Tensor, padding: Int, stride: Int) -> WindowGeometry {
+  precondition(x.shape.count == 4, "conv2d input must be (N, C, H, W), got \(x.shape)")
+  precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3], "conv2d weight must be (F, C, k, k), got \(weight.shape)")
+  precondition(weight.shape[1] == x.shape[1], "conv2d weight has \(weight.shape[1]) input channels, input has \(x.shape[1])")
+  let g = WindowGeometry(
+    channels: x.shape[1], height: x.shape[2], width: x.shape[3], kernel: weight.shape[2], padding: padding, stride: stride)
+  precondition(g.isValid, "conv2d kernel \(g.kernel) with padding \(padding) does not fit a \(g.height)×\(g.width) image")
+  return g
+}
+
+// MARK: - Max pooling
+
+/// Max pooling with window = stride = `size` (floor mode: trailing rows/columns that do not fill
+/// a window are dropped): `y[n, c, oh, ow] = max_{i,j < size} x[n, c, oh·size + i, ow·size + j]`.
+/// Also returns, per output, the index within its input plane of the (first) maximum, for backward.
+/// `// x: (N, C, H, W) -> y: (N, C, H/size, W/size)`
+public func maxPool2d(_ x: Tensor, size: Int) -> (output: Tensor, argmax: [Int32]) {
+  precondition(x.shape.count == 4, "maxpool2d input must be (N, C, H, W), got \(x.shape)")
+  let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+  precondition(size > 0 && h >= size && w >= size, "maxpool2d window \(size) does not fit \(h)×\(w)")
+  precondition(h * w <= Int(Int32.max), "maxpool2d plane too large")
+  let (ho, wo) = (h / size, w / size)
+  let outShape = [x.shape[0], x.shape[1], ho, wo]
+  guard planes > 0 else { return (Tensor(zeros: outShape), []) }
+  var argmax = [Int32](repeating: 0, count: planes * ho * wo)
+  let y = x.scalars.withUnsafeBufferPointer { px in
+    argmax.withUnsafeMutableBufferPointer { pa in
+      Tensor(uninitializedShape: outShape) { py in
+        nonisolated(unsafe) let (x, y, a) = (px.baseAddress!, py.baseAddress!, pa.baseAddress!)
+        forEachPart(of: planes, parts: planes * h * w >= 1 << 15 ? workerCount : 1) { _, range in
+          for plane in range {
+            let (src, dst, idx) = (x + plane * h * w, y + plane * ho * wo, a + plane * ho * wo)
+            for oh in 0..<ho {
+              for ow in 0..<wo {
+                var best = oh * size * w + ow * size
+                var value = src[best]
+                for i in 0..<size {
+                  let rowStart = (oh * size + i) * w + ow * size
+                  for j in 0..<size where src[rowStart + j] > value {
+                    value = src[rowStart + j]
+                    best = rowStart + j
+                  }
+                }
+                dst[oh * wo + ow] = value
+                idx[oh * wo + ow] = Int32(best)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return (y, argmax)
+}
+
+/// The backward pass of `maxPool2d`: each output's gradient goes to the input that was its
+/// maximum; every other input gets 0. `// dy: (N, C, Ho, Wo) -> dx: inputShape (N, C, H, W)`
+public func maxPool2dBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor {
+  precondition(inputShape.count == 4 && dy.shape.count == 4, "maxpool2d backward needs NCHW shapes")
+  precondition(argmax.count == dy.count, "maxpool2d backward: \(argmax.count) indices for \(dy.count) gradients")
+  let (planes, plane) = (inputShape[0] * inputShape[1], inputShape[2] * inputShape[3])
+  let outPlane = dy.shape[2] * dy.shape[3]
+  var dx = Tensor(zeros: inputShape)
+  guard planes > 0 else { return dx }
+  dy.scalars.withUnsafeBufferPointer { pdy in
+    argmax.withUnsafeBufferPointer { pa in
+      dx.scalars.withUnsafeMutableBufferPointer { pdx in
+        // Windows do not overlap (stride = size), so planes are independent and no two outputs
+        // of a plane share an input: plain stores, no accumulation races.
+        nonisolated(unsafe) let (dy, a, dx) = (pdy.baseAddress!, pa.baseAddress!, pdx.baseAddress!)
+        forEachPart(of: planes, parts: planes * plane >= 1 << 15 ? workerCount : 1) { _, range in
+          for p in range {
+            let (g, idx, dst) = (dy + p * outPlane, a + p * outPlane, dx + p * plane)
+            for q in 0..<outPlane { dst[Int(idx[q])] += g[q] }
+          }
+        }
+      }
+    }
+  }
+  return dx
+}
