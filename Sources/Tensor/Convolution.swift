@@ -55,12 +55,34 @@ private func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ cols: Unsa
   let (h, w, k, p, s) = (g.height, g.width, g.kernel, g.padding, g.stride)
   let (ho, wo) = (g.outputHeight, g.outputWidth)
   var row = cols
+  // Stride 1 with as many output columns as input columns ("same" padding): a patch row is the
+  // whole plane shifted by (i − p)·W + (j − p), so one block copy, then zeros where the shift
+  // wrapped around a row edge or left the image.
+  let shifted = s == 1 && wo == w
   for c in 0..<g.channels {
     let plane = x + c * h * w
     for i in 0..<k {
       for j in 0..<k {
         // Output columns whose input column ow·s − p + j lies inside [0, w).
         let (owFirst, owEnd) = g.insideColumns(j)
+        if shifted && owFirst < owEnd {
+          let ohFirst = min(ho, max(0, p - i))
+          let ohEnd = max(ohFirst, min(ho, h + p - i))
+          let delta = (i - p) * w + (j - p)
+          // Output indices q in the valid rows whose source q + delta lies inside the plane.
+          let first = max(ohFirst * wo, -delta)
+          let end = max(first, min(ohEnd * wo, h * w - delta))
+          row.update(repeating: 0, count: first)
+          (row + first).update(from: plane + first + delta, count: end - first)
+          (row + end).update(repeating: 0, count: ho * wo - end)
+          for oh in ohFirst..<ohEnd {
+            let out = row + oh * wo
+            for ow in 0..<owFirst { out[ow] = 0 }
+            for ow in owEnd..<wo { out[ow] = 0 }
+          }
+          row += ho * wo
+          continue
+        }
         for oh in 0..<ho {
           let out = row + oh * wo
           let ih = oh * s - p + i
@@ -208,12 +230,7 @@ public func conv2dBackward(
                     cblas_sgemm(
                       CblasRowMajor, CblasNoTrans, CblasTrans, blasint(f), blasint(rows), blasint(cols),
                       1, dyi, blasint(cols), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 1, myW, blasint(rows))
-                    for channel in 0..<f {
-                      let plane = dyi + channel * cols
-                      var s: Float = 0
-                      for q in 0..<cols { s += plane[q] }
-                      myB[channel] += s
-                    }
+                    for channel in 0..<f { myB[channel] += vectorSum(dyi + channel * cols, cols) }
                     guard let dx else { continue }
                     let dxi = dx + image * inPlane
                     // (C·k·k, F)·(F, Ho·Wo): the patch gradients, folded back onto the image.

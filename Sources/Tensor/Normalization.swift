@@ -25,21 +25,14 @@ public func channelMeanAndVariance(_ x: Tensor, channels c: Int) -> (mean: Tenso
             var total = 0.0
             for image in 0..<n {
               let plane = x + (image * c + channel) * s
-              var partial: Float = 0
-              for q in 0..<s { partial += plane[q] }
-              total += Double(partial)
+              total += Double(vectorSum(plane, s))
             }
             let mu = total / m
             let muF = Float(mu)
             var squares = 0.0
             for image in 0..<n {
               let plane = x + (image * c + channel) * s
-              var partial: Float = 0
-              for q in 0..<s {
-                let d = plane[q] - muF
-                partial += d * d
-              }
-              squares += Double(partial)
+              squares += Double(vectorSquaredDeviation(plane, shift: muF, s))
             }
             mean[channel] = muF
             variance[channel] = Float(squares / m)
@@ -110,12 +103,7 @@ public func batchNormBackward(
               var sumDy = 0.0, sumDyX = 0.0
               for image in 0..<n {
                 let offset = (image * c + channel) * s
-                var a: Float = 0, b: Float = 0
-                for q in 0..<s {
-                  let g = dy[offset + q]
-                  a += g
-                  b += g * (x[offset + q] - muC)
-                }
+                let (a, b) = vectorSumAndShiftedDot(dy + offset, x + offset, shift: muC, s)
                 sumDy += Double(a)
                 sumDyX += Double(b)
               }
