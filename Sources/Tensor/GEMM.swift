@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 // MARK: - Matrix multiplication through OpenBLAS
 
@@ -56,11 +57,48 @@ public func matmul(_ a: Tensor, transposeA: Bool = false, _ b: Tensor, transpose
 /// OpenBLAS's global thread pool. GEMM results are bit-for-bit repeatable for a fixed thread
 /// count, but the blocking (and so the rounding) can change with it.
 public enum BLAS {
-  /// Sets the number of threads OpenBLAS uses for every later call in the process.
+  /// Sets the number of threads OpenBLAS uses for every later call in the process, and the
+  /// number of workers the convolution, pooling and normalisation kernels split their work over.
   public static func setThreadCount(_ n: Int) {
     precondition(n >= 1, "thread count must be positive")
-    openblas_set_num_threads(Int32(n))
+    state.withLock { state in
+      state.configured = n
+      if state.singleThreadedRegions == 0 { openblas_set_num_threads(Int32(n)) }
+    }
   }
 
-  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+  /// The configured thread count (see `setThreadCount`).
+  public static var threadCount: Int { configuredThreadCount }
+
+  // MARK: Single-threaded regions (see withSingleThreadedBLAS)
+
+  private struct State {
+    var configured: Int?
+    var singleThreadedRegions = 0
+  }
+  private static let state = Mutex(State())
+
+  static var configuredThreadCount: Int {
+    state.withLock { state in
+      if let n = state.configured { return n }
+      let n = max(1, Int(openblas_get_num_threads()))
+      state.configured = n
+      return n
+    }
+  }
+
+  static func enterSingleThreadedRegion() {
+    state.withLock { state in
+      if state.configured == nil { state.configured = max(1, Int(openblas_get_num_threads())) }
+      if state.singleThreadedRegions == 0 && state.configured! > 1 { openblas_set_num_threads(1) }
+      state.singleThreadedRegions += 1
+    }
+  }
+
+  static func leaveSingleThreadedRegion() {
+    state.withLock { state in
+      state.singleThreadedRegions -= 1
+      if state.singleThreadedRegions == 0 && state.configured! > 1 { openblas_set_num_threads(Int32(state.configured!)) }
+    }
+  }
 }

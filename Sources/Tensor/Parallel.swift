@@ -21,18 +21,20 @@ func forEachPart(of count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ ra
   DispatchQueue.concurrentPerform(iterations: parts) { p in body(p, range(p)) }
 }
 
-/// How many workers the layer kernels use: OpenBLAS's thread count, the project's one knob for
-/// parallelism (`BLAS.setThreadCount`), so a 2-thread run is 2 threads everywhere.
-var workerCount: Int { max(1, BLAS.threadCount) }
+/// How many workers the layer kernels use: the thread count last given to `BLAS.setThreadCount`
+/// (OpenBLAS's own default before that), the project's one knob for parallelism. Read from
+/// Swift-side state, not from OpenBLAS, which `withSingleThreadedBLAS` lowers to 1 for a while:
+/// a kernel's work split (and so its float summation order) must not depend on what another
+/// thread happens to be doing.
+var workerCount: Int { BLAS.configuredThreadCount }
 
-/// Runs `body` with OpenBLAS on one thread, then restores the previous count. For regions where
-/// every worker calls GEMM on its own slice (one image each): per-image products are too small
-/// for OpenBLAS to split well, but are close to single-core peak, and the workers scale instead.
+/// Runs `body` with OpenBLAS on one thread. For regions where every worker calls GEMM on its own
+/// slice (one image each): per-image products are too small for OpenBLAS to split well, but run
+/// close to single-core peak, and the workers scale instead. Regions may overlap (concurrent
+/// callers): OpenBLAS goes back to the configured count when the last one ends.
 func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
-  let previous = openblas_get_num_threads()
-  if previous == 1 { return body() }
-  openblas_set_num_threads(1)
-  defer { openblas_set_num_threads(previous) }
+  BLAS.enterSingleThreadedRegion()
+  defer { BLAS.leaveSingleThreadedRegion() }
   return body()
 }
 

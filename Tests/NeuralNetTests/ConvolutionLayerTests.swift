@@ -60,28 +60,6 @@ func distinctTensor(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
     #expect(partial.weightGradient.scalars.allSatisfy { $0 == 0 } && partial.biasGradient.scalars.allSatisfy { $0 == 0 })
   }
 
-  @Test func results_doNotDependOnTheBLASThreadCount() {
-    var rng = SeededGenerator(seed: 43)
-    let x = randomTensor([6, 3, 8, 8], &rng)
-    let layer = Conv2D(inputChannels: 3, filters: 4, kernel: 3, padding: 1, stride: 1, initialization: .he, using: &rng)
-    let dy = randomTensor([6, 4, 8, 8], &rng)
-    let saved = BLAS.threadCount
-    defer { BLAS.setThreadCount(saved) }
-    func run(threads: Int) -> (Tensor, Tensor, Tensor) {
-      BLAS.setThreadCount(threads)
-      var l = layer
-      let y = l.forward(x, training: true)
-      let dx = l.backward(dy)
-      return (y, dx, l.weightGradient)
-    }
-    let (y1, dx1, dw1) = run(threads: 1)
-    let (y2, dx2, dw2) = run(threads: 2)
-    // Outputs and dx are per image, so identical; dW sums per-worker partials, so close.
-    #expect(y1 == y2)
-    #expect(dx1 == dx2)
-    expectClose(dw2.scalars, dw1.scalars, atol: 1e-5, rtol: 1e-5, "dW")
-  }
-
   @Test func heInit_isKaimingUniformOverFanIn() {
     var rng = SeededGenerator(seed: 44)
     let layer = Conv2D(inputChannels: 8, filters: 16, kernel: 3, padding: 1, stride: 1, initialization: .he, using: &rng)
