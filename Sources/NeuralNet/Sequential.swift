@@ -150,6 +150,13 @@ public struct Sequential: Sendable {
   /// without, batch norms use their running statistics and dropout is the identity.
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
     precondition(x.columns == inputSize, "model expects \(inputSize) input columns, got \(x.shape)")
+    if convs.isEmpty { return forwardLayers(x, training: training) }
+    // Convolutions split images over workers with one-thread GEMMs; keep OpenBLAS's own pool
+    // asleep for the whole pass (see BLAS.withSingleThreadedGEMM).
+    return BLAS.withSingleThreadedGEMM { forwardLayers(x, training: training) }
+  }
+
+  private mutating func forwardLayers(_ x: Tensor, training: Bool) -> Tensor {
     var h = spec.inputShape.map { x.reshaped([x.rows] + $0) } ?? x
     for slot in slots {
       switch slot {
@@ -169,6 +176,11 @@ public struct Sequential: Sendable {
   /// gradients (call `zeroGradients()` first for a fresh step). Stops at the first layer with
   /// parameters, which computes only its parameter gradients: `dL/dx` of the input is not computed.
   public mutating func backward(_ dLogits: Tensor) {
+    if convs.isEmpty { return backwardLayers(dLogits) }
+    BLAS.withSingleThreadedGEMM { backwardLayers(dLogits) }
+  }
+
+  private mutating func backwardLayers(_ dLogits: Tensor) {
     guard let first = slots.firstIndex(where: { $0.hasParameters }) else { return }
     var g = dLogits.reshaped([dLogits.rows] + finalShape)
     for position in slots.indices.reversed() where position >= first {

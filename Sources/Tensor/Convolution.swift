@@ -107,15 +107,34 @@ private func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ cols: Unsa
 
 /// The adjoint of `im2col`: adds every patch entry back onto the pixel it was read from.
 /// `dx` must be zeroed first. `// cols: (C·k·k, Ho·Wo) -> dx: (C, H, W)`
-private func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
+/// Clobbers `cols` (entries that fall outside the image are zeroed on the way).
+private func col2im(_ cols: UnsafeMutablePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
   let (h, w, k, p, s) = (g.height, g.width, g.kernel, g.padding, g.stride)
   let (ho, wo) = (g.outputHeight, g.outputWidth)
+  // The adjoint of im2col's one-copy case: zero the patch entries that wrapped around a row
+  // edge (they belong to no pixel), then add the valid block onto the shifted plane in one loop.
+  let shifted = s == 1 && wo == w
   var row = cols
   for c in 0..<g.channels {
     let plane = dx + c * h * w
     for i in 0..<k {
       for j in 0..<k {
         let (owFirst, owEnd) = g.insideColumns(j)
+        if shifted && owFirst < owEnd {
+          let ohFirst = min(ho, max(0, p - i))
+          let ohEnd = max(ohFirst, min(ho, h + p - i))
+          let delta = (i - p) * w + (j - p)
+          for oh in ohFirst..<ohEnd {
+            let out = row + oh * wo
+            for ow in 0..<owFirst { out[ow] = 0 }
+            for ow in owEnd..<wo { out[ow] = 0 }
+          }
+          let first = max(ohFirst * wo, -delta)
+          let end = max(first, min(ohEnd * wo, h * w - delta))
+          addInPlace(plane + delta + first, row + first, end - first)
+          row += ho * wo
+          continue
+        }
         if owFirst < owEnd {
           for oh in 0..<ho {
             let ih = oh * s - p + i
@@ -123,7 +142,7 @@ private func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: Uns
             let src = row + oh * wo
             let dst = plane + ih * w - p + j
             if s == 1 {
-              for ow in owFirst..<owEnd { dst[ow] += src[ow] }
+              addInPlace(dst + owFirst, src + owFirst, owEnd - owFirst)
             } else {
               for ow in owFirst..<owEnd { dst[ow * s] += src[ow] }
             }
@@ -132,6 +151,23 @@ private func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: Uns
         row += ho * wo
       }
     }
+  }
+}
+
+/// `dst[i] += src[i]` for `i < count`, sixteen lanes at a time (the scalar loop stays scalar:
+/// LLVM cannot prove the two pointers do not overlap).
+@inline(__always)
+private func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+  let (d, s) = (UnsafeMutableRawPointer(dst), UnsafeRawPointer(src))
+  var i = 0
+  while i + 16 <= count {
+    let sum = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+    d.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD16<Float>.self)
+    i += 16
+  }
+  while i < count {
+    dst[i] += src[i]
+    i += 1
   }
 }
 

@@ -70,6 +70,16 @@ public enum BLAS {
   /// The configured thread count (see `setThreadCount`).
   public static var threadCount: Int { configuredThreadCount }
 
+  /// Runs `body` with OpenBLAS itself on one thread; the layer kernels still split their work
+  /// over `threadCount` workers. For convolutional networks, whose GEMMs are per image on each
+  /// worker: left multi-threaded, OpenBLAS's idle pool threads spin (sched_yield) after every
+  /// dense-layer GEMM and compete with the workers for the same cores. Regions may nest and overlap.
+  public static func withSingleThreadedGEMM<R>(_ body: () throws -> R) rethrows -> R {
+    enterSingleThreadedRegion()
+    defer { leaveSingleThreadedRegion() }
+    return try body()
+  }
+
   // MARK: Single-threaded regions (see withSingleThreadedBLAS)
 
   private struct State {
