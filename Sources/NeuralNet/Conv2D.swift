@@ -14,8 +14,13 @@ public struct Conv2D: Layer {
   public var biasGradient: Tensor    // (F), dL/db accumulated
   public let padding: Int
   public let stride: Int
-  /// The forward input, kept for `dW` (its patches are rebuilt in backward rather than stored).
+  /// Apply `max(·, 0)` to the output in the same pass (and mask dy by it in backward): how
+  /// `Sequential` runs a convolution that is followed by a ReLU layer. Off by default.
+  public var fusedReLU = false
+  /// The forward input, kept for `dW` (its patches are rebuilt in backward rather than stored),
+  /// and with `fusedReLU` the output, for the mask.
   private var input: Tensor?
+  private var output: Tensor?
 
   public var filters: Int { weight.shape[0] }
   public var inputChannels: Int { weight.shape[1] }
@@ -62,10 +67,11 @@ public struct Conv2D: Layer {
       bias: Tensor(shape: [filters], scalars: b), padding: padding, stride: stride)
   }
 
-  /// `// x: (N, C, H, W) -> y: (N, F, Ho, Wo)`
+  /// `// x: (N, C, H, W) -> y: (N, F, Ho, Wo)` (`max(y, 0)` with `fusedReLU`)
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
-    let y = conv2d(x, weight: weight, bias: bias, padding: padding, stride: stride)
+    let y = conv2d(x, weight: weight, bias: bias, padding: padding, stride: stride, fusedReLU: fusedReLU)
     input = training ? x : nil
+    output = training && fusedReLU ? y : nil
     return y
   }
 
@@ -82,7 +88,7 @@ public struct Conv2D: Layer {
   private mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
     guard let x = input else { preconditionFailure("Conv2D.backward without a training forward pass") }
     return conv2dBackward(
-      dy, input: x, weight: weight, padding: padding, stride: stride,
+      dy, input: x, weight: weight, padding: padding, stride: stride, reluOutput: output,
       weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: inputGradient)
   }
 

@@ -23,11 +23,13 @@ public struct Sequential: Sendable {
   /// out and back, and the copy-on-write would duplicate the weights every step.
   private enum Slot: Sendable {
     case dense(Int), relu(Int), conv(Int), pool(Int), norm(Int), dropout(Int), flatten(Int)
+    /// A ReLU computed by the convolution before it (`Conv2D.fusedReLU`): passes values through.
+    case fusedReLU
 
     var hasParameters: Bool {
       switch self {
       case .dense, .conv, .norm: true
-      case .relu, .pool, .dropout, .flatten: false
+      case .relu, .pool, .dropout, .flatten, .fusedReLU: false
       }
     }
   }
@@ -119,8 +121,14 @@ public struct Sequential: Sendable {
         slots.append(.dense(denses.count))
         denses.append(try makeDense(position, shape[0], units))
       case .relu:
-        slots.append(.relu(relus.count))
-        relus.append(ReLU())
+        if case .conv(let i) = slots.last {
+          // Conv → ReLU: one pass over the output instead of two (same values, bit for bit).
+          convs[i].fusedReLU = true
+          slots.append(.fusedReLU)
+        } else {
+          slots.append(.relu(relus.count))
+          relus.append(ReLU())
+        }
       case .conv2d(let filters, let kernel, let padding, let stride):
         slots.append(.conv(convs.count))
         convs.append(try makeConv(position, shape[0], filters, kernel, padding, stride))
@@ -167,6 +175,7 @@ public struct Sequential: Sendable {
       case .norm(let i): h = norms[i].forward(h, training: training)
       case .dropout(let i): h = dropouts[i].forward(h, training: training)
       case .flatten(let i): h = flattens[i].forward(h, training: training)
+      case .fusedReLU: break
       }
     }
     return h.shape.count == 2 ? h : h.reshaped([h.rows, h.columns])
@@ -196,6 +205,7 @@ public struct Sequential: Sendable {
       case .pool(let i): g = pools[i].backward(g)
       case .dropout(let i): g = dropouts[i].backward(g)
       case .flatten(let i): g = flattens[i].backward(g)
+      case .fusedReLU: break
       }
     }
   }
@@ -253,7 +263,7 @@ public struct Sequential: Sendable {
           out.append(("layer\(position).running_mean", n.runningMean))
           out.append(("layer\(position).running_var", n.runningVariance))
         }
-      case .relu, .pool, .dropout, .flatten:
+      case .relu, .pool, .dropout, .flatten, .fusedReLU:
         break
       }
     }
@@ -274,7 +284,7 @@ public struct Sequential: Sendable {
       case .dense(let i): denses[i].updateParameters(startingAt: index, update)
       case .conv(let i): convs[i].updateParameters(startingAt: index, update)
       case .norm(let i): norms[i].updateParameters(startingAt: index, update)
-      case .relu, .pool, .dropout, .flatten: continue
+      case .relu, .pool, .dropout, .flatten, .fusedReLU: continue
       }
       index += 2
     }

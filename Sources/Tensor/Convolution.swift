@@ -1,10 +1,11 @@
 import CBLAS
 
 // 2-D convolution and max pooling over NCHW batches. Convolution is im2col + SGEMM one image at
-// a time: each worker takes a contiguous run of images and calls single-threaded GEMM on them,
-// with its own patch buffer (about 1 MB for 32 channels at 28×28, so it stays in L2).
-// Weight gradients are summed per worker and the workers' partial sums are added in worker
-// order, so results are repeatable for a fixed thread count.
+// a time: the batch is cut into up to 16 runs of images, handed out to the workers as they come
+// free (so a core shared with another process does not hold everyone up), and each run calls
+// single-threaded GEMM with its own patch buffer (about 1 MB for 32 channels at 28×28, so it
+// stays in L2). Weight gradients are summed per run and the runs' partial sums added in run
+// order; the runs depend only on the batch size, so results do not depend on the thread count.
 
 // MARK: - Geometry
 
@@ -171,6 +172,26 @@ private func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer
   }
 }
 
+/// `out[i] = y[i] > 0 ? g[i] : 0` (ReLU's backward), sixteen lanes at a time.
+@inline(__always)
+private func maskByPositive(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+  let (rg, ry, ro) = (UnsafeRawPointer(g), UnsafeRawPointer(y), UnsafeMutableRawPointer(out))
+  var i = 0
+  while i + 16 <= count {
+    let mask = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) .> 0
+    let v = SIMD16<Float>(repeating: 0).replacing(with: rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self), where: mask)
+    ro.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
+    i += 16
+  }
+  while i < count {
+    out[i] = y[i] > 0 ? g[i] : 0
+    i += 1
+  }
+}
+
+/// How many runs a batch of `n` images is cut into: a function of `n` alone (see the top).
+private func imageRuns(_ n: Int) -> Int { min(n, 16) }
+
 /// `k = 1, p = 0, s = 1`: the image already is its patch matrix.
 private func isPointwise(_ g: WindowGeometry) -> Bool { g.kernel == 1 && g.padding == 0 && g.stride == 1 }
 
@@ -180,21 +201,27 @@ private func isPointwise(_ g: WindowGeometry) -> Bool { g.kernel == 1 && g.paddi
 /// `y[n, f, oh, ow] = b[f] + Σ_{c,i,j} W[f, c, i, j] · x[n, c, oh·s − p + i, ow·s − p + j]` (zero padding).
 /// `// x: (N, C, H, W), W: (F, C, k, k), b: (F) -> y: (N, F, Ho, Wo)`
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor, padding: Int, stride: Int) -> Tensor {
+  conv2d(x, weight: weight, bias: bias, padding: padding, stride: stride, fusedReLU: false)
+}
+
+/// `conv2d`, then, with `fusedReLU`, `y = max(y, 0)` in the same pass, while each image's output
+/// is still in cache (a convolution followed by a ReLU layer, as `Sequential` runs it).
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor, padding: Int, stride: Int, fusedReLU: Bool) -> Tensor {
   let g = convolutionGeometry(x, weight, padding: padding, stride: stride)
   let (n, f) = (x.shape[0], weight.shape[0])
   let (inPlane, rows, cols) = (g.channels * g.height * g.width, g.patchSize, g.outputPlane)
   precondition(bias.shape == [f], "conv2d bias must be (\(f)), got \(bias.shape)")
   let outShape = [n, f, g.outputHeight, g.outputWidth]
   guard n > 0 else { return Tensor(zeros: outShape) }
-  let workers = min(workerCount, n)
+  let runs = imageRuns(n)
   return x.scalars.withUnsafeBufferPointer { px in
     weight.scalars.withUnsafeBufferPointer { pw in
       bias.scalars.withUnsafeBufferPointer { pb in
         Tensor(uninitializedShape: outShape) { py in
-          // Workers write disjoint images of y.
+          // Runs write disjoint images of y.
           nonisolated(unsafe) let (x, w, b, y) = (px.baseAddress!, pw.baseAddress!, pb.baseAddress!, py.baseAddress!)
           let run = {
-            forEachPart(of: n, parts: workers) { _, images in
+            forEachPart(of: n, parts: runs) { _, images in
               let patches = isPointwise(g) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
               defer { patches?.deallocate() }
               for image in images {
@@ -208,12 +235,16 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor, padding: Int, stri
                 for channel in 0..<f {
                   let plane = yi + channel * cols
                   let bc = b[channel]
-                  for q in 0..<cols { plane[q] += bc }
+                  if fusedReLU {
+                    for q in 0..<cols { plane[q] = max(plane[q] + bc, 0) }
+                  } else {
+                    for q in 0..<cols { plane[q] += bc }
+                  }
                 }
               }
             }
           }
-          if workers > 1 { withSingleThreadedBLAS(run) } else { run() }
+          if workerCount > 1 { withSingleThreadedBLAS(run) } else { run() }
         }
       }
     }
@@ -227,16 +258,29 @@ public func conv2dBackward(
   _ dy: Tensor, input x: Tensor, weight: Tensor, padding: Int, stride: Int,
   weightGradient dW: inout Tensor, biasGradient db: inout Tensor, inputGradient: Bool
 ) -> Tensor? {
+  conv2dBackward(
+    dy, input: x, weight: weight, padding: padding, stride: stride, reluOutput: nil,
+    weightGradient: &dW, biasGradient: &db, inputGradient: inputGradient)
+}
+
+/// `conv2dBackward` for `conv2d(..., fusedReLU: true)`: `reluOutput` is that forward's output y,
+/// and the gradient used is `dy ⊙ 1[y > 0]` (masked per image, in cache). nil = no ReLU.
+public func conv2dBackward(
+  _ dy: Tensor, input x: Tensor, weight: Tensor, padding: Int, stride: Int, reluOutput: Tensor?,
+  weightGradient dW: inout Tensor, biasGradient db: inout Tensor, inputGradient: Bool
+) -> Tensor? {
   let g = convolutionGeometry(x, weight, padding: padding, stride: stride)
   let (n, f) = (x.shape[0], weight.shape[0])
   let (inPlane, rows, cols) = (g.channels * g.height * g.width, g.patchSize, g.outputPlane)
   precondition(dy.shape == [n, f, g.outputHeight, g.outputWidth], "conv2d dy has shape \(dy.shape)")
   precondition(dW.shape == weight.shape && db.shape == [f], "conv2d gradient buffers have the wrong shapes")
+  precondition(reluOutput.map { $0.shape == dy.shape } ?? true, "conv2d ReLU output must be shaped like dy")
+  let y = reluOutput ?? Tensor(zeros: [0])
   guard n > 0 else { return inputGradient ? Tensor(zeros: x.shape) : nil }
-  let workers = min(workerCount, n)
-  // One partial dW (F, C·k·k) and db (F) per worker, added in worker order afterwards.
-  var partialW = [Float](repeating: 0, count: workers * f * rows)
-  var partialB = [Float](repeating: 0, count: workers * f)
+  let runs = imageRuns(n)
+  // One partial dW (F, C·k·k) and db (F) per run of images, added in run order afterwards.
+  var partialW = [Float](repeating: 0, count: runs * f * rows)
+  var partialB = [Float](repeating: 0, count: runs * f)
   var dx = inputGradient ? Tensor(zeros: x.shape) : Tensor(zeros: [0])
   x.scalars.withUnsafeBufferPointer { px in
     weight.scalars.withUnsafeBufferPointer { pw in
@@ -244,23 +288,31 @@ public func conv2dBackward(
         partialW.withUnsafeMutableBufferPointer { ppw in
           partialB.withUnsafeMutableBufferPointer { ppb in
             dx.scalars.withUnsafeMutableBufferPointer { pdx in
-              // Workers write disjoint images of dx and their own partial sums.
+             y.scalars.withUnsafeBufferPointer { pyo in
+              // Runs write disjoint images of dx and their own partial sums.
               nonisolated(unsafe) let (x, w, dy, sumW, sumB) = (
                 px.baseAddress!, pw.baseAddress!, pdy.baseAddress!, ppw.baseAddress!, ppb.baseAddress!)
               nonisolated(unsafe) let dx = inputGradient ? pdx.baseAddress : nil
+              nonisolated(unsafe) let reluY = reluOutput == nil ? nil : pyo.baseAddress
               let run = {
-                forEachPart(of: n, parts: workers) { worker, images in
+                forEachPart(of: n, parts: runs) { worker, images in
                   let pointwise = isPointwise(g)
                   let patches = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
                   let patchGradient = inputGradient && !pointwise ? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) : nil
+                  let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: f * cols)
                   defer {
                     patches?.deallocate()
                     patchGradient?.deallocate()
+                    masked?.deallocate()
                   }
                   let (myW, myB) = (sumW + worker * f * rows, sumB + worker * f)
                   for image in images {
                     let xi = x + image * inPlane
-                    let dyi = dy + image * f * cols
+                    var dyi = dy + image * f * cols
+                    if let masked, let reluY {
+                      maskByPositive(dyi, reluY + image * f * cols, masked, f * cols)
+                      dyi = UnsafePointer(masked)
+                    }
                     if let patches { im2col(xi, g, patches) }
                     // (F, Ho·Wo)·(Ho·Wo, C·k·k), accumulated.
                     cblas_sgemm(
@@ -277,7 +329,8 @@ public func conv2dBackward(
                   }
                 }
               }
-              if workers > 1 { withSingleThreadedBLAS(run) } else { run() }
+              if workerCount > 1 { withSingleThreadedBLAS(run) } else { run() }
+             }
             }
           }
         }
@@ -288,7 +341,7 @@ public func conv2dBackward(
     partialB.withUnsafeBufferPointer { ppb in
       dW.scalars.withUnsafeMutableBufferPointer { pdw in
         db.scalars.withUnsafeMutableBufferPointer { pdb in
-          for worker in 0..<workers {
+          for worker in 0..<runs {
             let (ws, bs) = (ppw.baseAddress! + worker * f * rows, ppb.baseAddress! + worker * f)
             for q in 0..<(f * rows) { pdw[q] += ws[q] }
             for q in 0..<f { pdb[q] += bs[q] }
@@ -329,7 +382,7 @@ public func maxPool2d(_ x: Tensor, size: Int) -> (output: Tensor, argmax: [Int32
     argmax.withUnsafeMutableBufferPointer { pa in
       Tensor(uninitializedShape: outShape) { py in
         nonisolated(unsafe) let (x, y, a) = (px.baseAddress!, py.baseAddress!, pa.baseAddress!)
-        forEachPart(of: planes, parts: planes * h * w >= 1 << 15 ? workerCount : 1) { _, range in
+        forEachPart(of: planes, parts: planes * h * w >= 1 << 15 ? elementwiseParts : 1) { _, range in
           for plane in range {
             let (src, dst, idx) = (x + plane * h * w, y + plane * ho * wo, a + plane * ho * wo)
             for oh in 0..<ho {
@@ -370,7 +423,7 @@ public func maxPool2dBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) 
         // Windows do not overlap (stride = size), so planes are independent and no two outputs
         // of a plane share an input: plain stores, no accumulation races.
         nonisolated(unsafe) let (dy, a, dx) = (pdy.baseAddress!, pa.baseAddress!, pdx.baseAddress!)
-        forEachPart(of: planes, parts: planes * plane >= 1 << 15 ? workerCount : 1) { _, range in
+        forEachPart(of: planes, parts: planes * plane >= 1 << 15 ? elementwiseParts : 1) { _, range in
           for p in range {
             let (g, idx, dst) = (dy + p * outPlane, a + p * outPlane, dx + p * plane)
             for q in 0..<outPlane { dst[Int(idx[q])] += g[q] }

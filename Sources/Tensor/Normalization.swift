@@ -1,7 +1,7 @@
 // Batch normalisation kernels. A batch is viewed as (N, C, S): S = H·W for images (BatchNorm2d),
-// S = 1 for feature rows (BatchNorm1d). Per-channel sums run on one worker per channel range,
-// each in a fixed order (float within a plane, Double across planes), so statistics do not
-// depend on the thread count.
+// S = 1 for feature rows (BatchNorm1d). Each channel's sums run on one thread in a fixed order
+// (sixteen float lanes within a plane, Double across planes), so statistics do not depend on
+// how channels are split over threads.
 
 // MARK: - Statistics
 
@@ -14,7 +14,7 @@ public func channelMeanAndVariance(_ x: Tensor, channels c: Int) -> (mean: Tenso
   let m = Double(n * s)
   var mean = Tensor(zeros: [c])
   var variance = Tensor(zeros: [c])
-  let parts = x.count >= 1 << 16 ? workerCount : 1
+  let parts = x.count >= 1 << 16 ? elementwiseParts : 1
   x.scalars.withUnsafeBufferPointer { px in
     mean.scalars.withUnsafeMutableBufferPointer { pm in
       variance.scalars.withUnsafeMutableBufferPointer { pv in
@@ -52,7 +52,7 @@ public func channelAffine(_ x: Tensor, channels c: Int, scale: Tensor, shift: Te
   let (n, s) = layout(x, channels: c)
   precondition(scale.count == c && shift.count == c, "channelAffine: scale and shift need \(c) values")
   guard x.count > 0 else { return x }
-  let parts = x.count >= 1 << 16 ? workerCount : 1
+  let parts = x.count >= 1 << 16 ? elementwiseParts : 1
   return x.scalars.withUnsafeBufferPointer { px in
     scale.scalars.withUnsafeBufferPointer { pa in
       shift.scalars.withUnsafeBufferPointer { pb in
@@ -91,7 +91,7 @@ public func batchNormBackward(
   // Per channel: Σdy and Σdy·(x − μ), then the three coefficients of dx = a·dy + k1·x + k0.
   var sums = [Float](repeating: 0, count: 2 * c)
   var coefficients = [Float](repeating: 0, count: 3 * c)
-  let parts = x.count >= 1 << 16 ? workerCount : 1
+  let parts = x.count >= 1 << 16 ? elementwiseParts : 1
   dy.scalars.withUnsafeBufferPointer { pdy in
     x.scalars.withUnsafeBufferPointer { px in
       mean.scalars.withUnsafeBufferPointer { pm in

@@ -4,7 +4,8 @@ import Foundation
 // MARK: - Work splitting for the layer kernels
 
 /// Splits `0..<count` into `parts` contiguous ranges (sizes differ by at most one) and runs
-/// `body(part, range)` for each, concurrently when `parts > 1`. The split depends only on
+/// `body(part, range)` for each, concurrently when `parts > 1` and more than one worker is
+/// configured (Dispatch hands parts to threads as they come free). The split depends only on
 /// `count` and `parts`, so a kernel that reduces per part and then adds the parts in part order
 /// is bit-for-bit repeatable for a fixed `parts`.
 func forEachPart(of count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
@@ -18,6 +19,10 @@ func forEachPart(of count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ ra
     body(0, 0..<count)
     return
   }
+  if workerCount == 1 {
+    for p in 0..<parts { body(p, range(p)) }
+    return
+  }
   DispatchQueue.concurrentPerform(iterations: parts) { p in body(p, range(p)) }
 }
 
@@ -27,6 +32,11 @@ func forEachPart(of count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ ra
 /// a kernel's work split (and so its float summation order) must not depend on what another
 /// thread happens to be doing.
 var workerCount: Int { BLAS.configuredThreadCount }
+
+/// How many parts kernels whose result does not depend on the split (elementwise work, or
+/// reductions that keep each output on one thread) cut their work into: a few per worker, so
+/// Dispatch can balance them when a core is shared with another process.
+var elementwiseParts: Int { workerCount == 1 ? 1 : 4 * workerCount }
 
 /// Runs `body` with OpenBLAS on one thread. For regions where every worker calls GEMM on its own
 /// slice (one image each): per-image products are too small for OpenBLAS to split well, but run

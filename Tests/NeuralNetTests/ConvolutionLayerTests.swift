@@ -60,6 +60,21 @@ func distinctTensor(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
     #expect(partial.weightGradient.scalars.allSatisfy { $0 == 0 } && partial.biasGradient.scalars.allSatisfy { $0 == 0 })
   }
 
+  @Test func fusedReLU_isBitIdenticalToConvThenReLU() {
+    var rng = SeededGenerator(seed: 45)
+    let x = randomTensor([4, 3, 7, 7], &rng)
+    var separate = Conv2D(inputChannels: 3, filters: 5, kernel: 3, padding: 1, stride: 1, initialization: .he, using: &rng)
+    var fused = separate
+    fused.fusedReLU = true
+    var relu = ReLU()
+    let y = relu.forward(separate.forward(x, training: true), training: true)
+    #expect(fused.forward(x, training: true) == y)
+    let dy = randomTensor(y.shape, &rng)
+    #expect(fused.backward(dy) == separate.backward(relu.backward(dy)))
+    #expect(fused.weightGradient == separate.weightGradient)
+    #expect(fused.biasGradient == separate.biasGradient)
+  }
+
   @Test func heInit_isKaimingUniformOverFanIn() {
     var rng = SeededGenerator(seed: 44)
     let layer = Conv2D(inputChannels: 8, filters: 16, kernel: 3, padding: 1, stride: 1, initialization: .he, using: &rng)
