@@ -28,17 +28,27 @@ public func gemm(
     scale(&c, by: beta)
     return
   }
+  // Inside `withSingleThreadedGEMM` (a CNN's passes, on this thread) OpenBLAS runs on the calling
+  // thread only; a large product is then cut into row blocks of C, one per worker, each its own
+  // GEMM. (Large blocks only, so each stays on OpenBLAS's regular kernel path.)
+  let parts = BLAS.splitsRows && m * n * k >= 1 << 22 ? min(workerCount, m / 16) : 1
   a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in
       c.scalars.withUnsafeMutableBufferPointer { pc in
-        cblas_sgemm(
-          CblasRowMajor,
-          transposeA ? CblasTrans : CblasNoTrans,
-          transposeB ? CblasTrans : CblasNoTrans,
-          blasint(m), blasint(n), blasint(k),
-          alpha, pa.baseAddress, blasint(aColumns),
-          pb.baseAddress, blasint(bColumns),
-          beta, pc.baseAddress, blasint(n))
+        // Parts write disjoint rows of C.
+        nonisolated(unsafe) let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+        forEachPart(of: m, parts: max(1, parts)) { _, rows in
+          // Row i of op(A) is row i of A, or column i of A when transposed.
+          let aStart = transposeA ? pa + rows.lowerBound : pa + rows.lowerBound * aColumns
+          cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            blasint(rows.count), blasint(n), blasint(k),
+            alpha, aStart, blasint(aColumns),
+            pb, blasint(bColumns),
+            beta, pc + rows.lowerBound * n, blasint(n))
+        }
       }
     }
   }
@@ -77,8 +87,12 @@ public enum BLAS {
   public static func withSingleThreadedGEMM<R>(_ body: () throws -> R) rethrows -> R {
     enterSingleThreadedRegion()
     defer { leaveSingleThreadedRegion() }
-    return try body()
+    return try $splitsRows.withValue(true) { try body() }
   }
+
+  /// Whether `gemm` on this thread cuts large products over the workers itself (set by
+  /// `withSingleThreadedGEMM`; task-local, so concurrent MLP work elsewhere is unaffected).
+  @TaskLocal static var splitsRows = false
 
   // MARK: Single-threaded regions (see withSingleThreadedBLAS)
 
