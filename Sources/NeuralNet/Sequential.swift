@@ -14,6 +14,10 @@ import Tensor
 ///   input of `init(spec:inputSize:parameters:)`;
 /// - `namedTrainableParameters` / `namedGradients` / `updateParameters`: what optimizers see;
 /// - `namedBuffers`: the running statistics, updated by training forwards, not by optimizers.
+///
+/// Two things are done for speed, invisibly to results: a convolution directly followed by a
+/// ReLU runs as one fused pass (`Conv2D.fusedReLU`, bit-identical), and the passes of a model with
+/// convolutions run inside `BLAS.withSingleThreadedGEMM` (the kernels split work themselves).
 public struct Sequential: Sendable {
   public let spec: ModelSpec
   public let inputSize: Int

@@ -301,49 +301,49 @@ public func conv2dBackward(
         partialW.withUnsafeMutableBufferPointer { ppw in
           partialB.withUnsafeMutableBufferPointer { ppb in
             dx.scalars.withUnsafeMutableBufferPointer { pdx in
-             y.scalars.withUnsafeBufferPointer { pyo in
-              // Runs write disjoint images of dx and their own partial sums.
-              nonisolated(unsafe) let (x, w, dy, sumW, sumB) = (
-                px.baseAddress!, pw.baseAddress!, pdy.baseAddress!, ppw.baseAddress!, ppb.baseAddress!)
-              nonisolated(unsafe) let dx = inputGradient ? pdx.baseAddress : nil
-              nonisolated(unsafe) let reluY = reluOutput == nil ? nil : pyo.baseAddress
-              let run = {
-                forEachPart(of: n, parts: runs) { worker, images in
-                  let pointwise = isPointwise(g)
-                  let patches = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
-                  let patchGradient = inputGradient && !pointwise ? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) : nil
-                  let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: f * cols)
-                  defer {
-                    patches?.deallocate()
-                    patchGradient?.deallocate()
-                    masked?.deallocate()
-                  }
-                  let (myW, myB) = (sumW + worker * f * rows, sumB + worker * f)
-                  for image in images {
-                    let xi = x + image * inPlane
-                    var dyi = dy + image * f * cols
-                    if let masked, let reluY {
-                      maskByPositive(dyi, reluY + image * f * cols, masked, f * cols)
-                      dyi = UnsafePointer(masked)
+              y.scalars.withUnsafeBufferPointer { pyo in
+                // Runs write disjoint images of dx and their own partial sums.
+                nonisolated(unsafe) let (x, w, dy, sumW, sumB) = (
+                  px.baseAddress!, pw.baseAddress!, pdy.baseAddress!, ppw.baseAddress!, ppb.baseAddress!)
+                nonisolated(unsafe) let dx = inputGradient ? pdx.baseAddress : nil
+                nonisolated(unsafe) let reluY = reluOutput == nil ? nil : pyo.baseAddress
+                let run = {
+                  forEachPart(of: n, parts: runs) { part, images in
+                    let pointwise = isPointwise(g)
+                    let patches = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+                    let patchGradient = inputGradient && !pointwise ? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) : nil
+                    let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: f * cols)
+                    defer {
+                      patches?.deallocate()
+                      patchGradient?.deallocate()
+                      masked?.deallocate()
                     }
-                    if let patches { im2col(xi, g, patches) }
-                    // (F, Ho·Wo)·(Ho·Wo, C·k·k), accumulated.
-                    cblas_sgemm(
-                      CblasRowMajor, CblasNoTrans, CblasTrans, blasint(f), blasint(rows), blasint(cols),
-                      1, dyi, blasint(cols), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 1, myW, blasint(rows))
-                    for channel in 0..<f { myB[channel] += vectorSum(dyi + channel * cols, cols) }
-                    guard let dx else { continue }
-                    let dxi = dx + image * inPlane
-                    // (C·k·k, F)·(F, Ho·Wo): the patch gradients, folded back onto the image.
-                    cblas_sgemm(
-                      CblasRowMajor, CblasTrans, CblasNoTrans, blasint(rows), blasint(cols), blasint(f),
-                      1, w, blasint(rows), dyi, blasint(cols), 0, patchGradient ?? dxi, blasint(cols))
-                    if let patchGradient { col2im(patchGradient, g, dxi) }
+                    let (myW, myB) = (sumW + part * f * rows, sumB + part * f)
+                    for image in images {
+                      let xi = x + image * inPlane
+                      var dyi = dy + image * f * cols
+                      if let masked, let reluY {
+                        maskByPositive(dyi, reluY + image * f * cols, masked, f * cols)
+                        dyi = UnsafePointer(masked)
+                      }
+                      if let patches { im2col(xi, g, patches) }
+                      // (F, Ho·Wo)·(Ho·Wo, C·k·k), accumulated.
+                      cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, blasint(f), blasint(rows), blasint(cols),
+                        1, dyi, blasint(cols), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 1, myW, blasint(rows))
+                      for channel in 0..<f { myB[channel] += vectorSum(dyi + channel * cols, cols) }
+                      guard let dx else { continue }
+                      let dxi = dx + image * inPlane
+                      // (C·k·k, F)·(F, Ho·Wo): the patch gradients, folded back onto the image.
+                      cblas_sgemm(
+                        CblasRowMajor, CblasTrans, CblasNoTrans, blasint(rows), blasint(cols), blasint(f),
+                        1, w, blasint(rows), dyi, blasint(cols), 0, patchGradient ?? dxi, blasint(cols))
+                      if let patchGradient { col2im(patchGradient, g, dxi) }
+                    }
                   }
                 }
+                if workerCount > 1 { withSingleThreadedBLAS(run) } else { run() }
               }
-              if workerCount > 1 { withSingleThreadedBLAS(run) } else { run() }
-             }
             }
           }
         }
@@ -354,8 +354,8 @@ public func conv2dBackward(
     partialB.withUnsafeBufferPointer { ppb in
       dW.scalars.withUnsafeMutableBufferPointer { pdw in
         db.scalars.withUnsafeMutableBufferPointer { pdb in
-          for worker in 0..<runs {
-            let (ws, bs) = (ppw.baseAddress! + worker * f * rows, ppb.baseAddress! + worker * f)
+          for part in 0..<runs {
+            let (ws, bs) = (ppw.baseAddress! + part * f * rows, ppb.baseAddress! + part * f)
             for q in 0..<(f * rows) { pdw[q] += ws[q] }
             for q in 0..<f { pdb[q] += bs[q] }
           }
