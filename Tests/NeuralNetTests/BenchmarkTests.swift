@@ -60,6 +60,41 @@ struct BenchmarkTests {
     }
   }
 
+  /// The reference CNN on the real train.csv: 90% train, a seeded 10% validation, pixels / 255,
+  /// Adam 1e-3 with a cosine schedule, batch 128, `DIGITS_CNN_EPOCHS` epochs (default 3).
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["DIGITS_TRAIN_CSV"] != nil))
+  func referenceCNN_onTrainCSV() throws {
+    BLAS.setThreadCount(2)
+    let text = try String(contentsOfFile: Self.environment["DIGITS_TRAIN_CSV"]!, encoding: .utf8)
+    var pixels: [Float] = []
+    var labels: [UInt8] = []
+    for line in text.split(separator: "\n").dropFirst() {
+      let fields = line.split(separator: ",")
+      labels.append(UInt8(fields[0])!)
+      pixels += fields.dropFirst().map { Float(Int($0)!) / 255 }
+    }
+    let all = Tensor(shape: [labels.count, 784], scalars: pixels)
+    var rng = SeededGenerator(seed: 0)
+    let order = rng.permutation(labels.count)
+    let cut = labels.count / 10
+    let (validation, train) = (Array(order[..<cut]), Array(order[cut...]))
+    var model = Sequential(spec: Self.referenceCNN, inputSize: 784, using: &rng)
+    let spec = OptimizerSpec(kind: .adam, learningRate: 1e-3)
+    var optimizer = makeOptimizer(spec, for: model)
+    let history = Trainer.fit(
+      &model, optimizer: &optimizer, optimizerSpec: spec,
+      features: all.gatheringRows(train), labels: train.map { labels[$0] },
+      validation: (all.gatheringRows(validation), validation.map { labels[$0] }),
+      options: TrainingOptions(
+        epochs: Int(Self.environment["DIGITS_CNN_EPOCHS"] ?? "") ?? 3, batchSize: 128, schedule: .cosine),
+      using: &rng)
+    for record in history {
+      print(
+        "bench cnn on train.csv: epoch \(record.epoch) \(String(format: "%.1f", record.seconds)) s,"
+          + " train loss \(record.trainLoss), validation acc \(record.validationAccuracy!)")
+    }
+  }
+
   static let referenceCNN = ModelSpec(
     inputShape: [1, 28, 28],
     layers: [
