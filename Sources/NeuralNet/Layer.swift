@@ -13,6 +13,8 @@ public protocol Layer: Sendable {
 public enum NeuralNetError: Error, CustomStringConvertible, Equatable {
   case missingParameter(name: String)
   case shapeMismatch(name: String, expected: [Int], actual: [Int])
+  /// The layers do not fit together or the input (see `ModelSpec.outputShape(inputSize:)`).
+  case invalidArchitecture(String)
 
   public var description: String {
     switch self {
@@ -20,6 +22,8 @@ public enum NeuralNetError: Error, CustomStringConvertible, Equatable {
       "model parameters have no \"\(name)\" (does the model file match the architecture?)"
     case .shapeMismatch(let name, let expected, let actual):
       "parameter \"\(name)\" has shape \(actual), the architecture needs \(expected)"
+    case .invalidArchitecture(let message):
+      "invalid architecture: \(message)"
     }
   }
 }

@@ -65,9 +65,9 @@ public protocol Optimizer: Sendable {
   mutating func step(_ model: inout Sequential, learningRate: Float)
 }
 
-/// The optimizer for `spec`, with state buffers shaped like `model`'s parameters.
+/// The optimizer for `spec`, with state buffers shaped like `model`'s trainable parameters.
 public func makeOptimizer(_ spec: OptimizerSpec, for model: Sequential) -> any Optimizer {
-  GradientDescent(spec: spec, parameterShapes: model.namedParameters.map(\.value.shape))
+  GradientDescent(spec: spec, parameterShapes: model.namedTrainableParameters.map(\.value.shape))
 }
 
 /// SGD, momentum, Adam and AdamW as settings of one first-order update (tinygrad-style):

@@ -16,6 +16,15 @@ public enum SoftmaxCrossEntropy {
   public static func lossAndGradient(logits: Tensor, labels: [UInt8], batchSize: Int) -> (loss: Double, gradient: Tensor) {
     softmaxCrossEntropy(logits: logits, labels: labels, batchSize: batchSize)
   }
+
+  /// The same against label-smoothed targets `q = (1 − ε)·onehot(y) + ε/C` (PyTorch's
+  /// `CrossEntropyLoss(label_smoothing=ε)`): `L = -1/N Σ_i Σ_j q_ij log softmax(z_i)_j`,
+  /// `dL/dz = (softmax(z) − q) / N` with `N = batchSize`. `ε = 0` is plain cross-entropy.
+  public static func lossAndGradient(
+    logits: Tensor, labels: [UInt8], batchSize: Int, labelSmoothing: Float
+  ) -> (loss: Double, gradient: Tensor) {
+    softmaxCrossEntropy(logits: logits, labels: labels, batchSize: batchSize, labelSmoothing: labelSmoothing)
+  }
 }
 
 /// Row-wise softmax `p_ij = exp(z_ij - max_k z_ik) / Σ_k exp(z_ik - max_k z_ik)`.

@@ -14,6 +14,11 @@ public struct TrainingOptions: Sendable {
   /// but each chunk's input is still in cache for the backward GEMM. Full-batch training on
   /// 37,800 x 784 rows is memory-bound otherwise (about 2x slower).
   public var accumulationRows: Int
+  /// Label smoothing ε of the training loss (PyTorch's `label_smoothing`), 0 = plain
+  /// cross-entropy. Set it after `init`; it is not an `init` argument, so existing call sites
+  /// keep their meaning. The reported train loss is the smoothed loss being minimised; validation
+  /// loss (`Trainer.evaluate`) is always plain cross-entropy, comparable across settings.
+  public var labelSmoothing: Float = 0
 
   public init(
     epochs: Int, batchSize: Int?, schedule: LearningRateSchedule = .constant, shuffle: Bool = true,
@@ -146,7 +151,8 @@ public enum Trainer {
           let chunk = first..<min(y.count, first + options.accumulationRows)
           let (xc, yc) = chunk.count == y.count ? (x, y) : (x.slicingRows(chunk), Array(y[chunk]))
           let logits = model.forward(xc, training: true)
-          let (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: yc, batchSize: y.count)
+          let (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(
+            logits: logits, labels: yc, batchSize: y.count, labelSmoothing: options.labelSmoothing)
           model.backward(gradient)
           batchLoss += loss
           batchCorrect += countCorrect(logits: logits, labels: yc)

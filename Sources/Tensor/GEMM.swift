@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 // MARK: - Matrix multiplication through OpenBLAS
 
@@ -27,17 +28,27 @@ public func gemm(
     scale(&c, by: beta)
     return
   }
+  // Inside `withSingleThreadedGEMM` (a CNN's passes, on this thread) OpenBLAS runs on the calling
+  // thread only; a large product is then cut into row blocks of C, one per worker, each its own
+  // GEMM. (Large blocks only, so each stays on OpenBLAS's regular kernel path.)
+  let parts = BLAS.splitsRows && m * n * k >= 1 << 22 ? min(workerCount, m / 16) : 1
   a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in
       c.scalars.withUnsafeMutableBufferPointer { pc in
-        cblas_sgemm(
-          CblasRowMajor,
-          transposeA ? CblasTrans : CblasNoTrans,
-          transposeB ? CblasTrans : CblasNoTrans,
-          blasint(m), blasint(n), blasint(k),
-          alpha, pa.baseAddress, blasint(aColumns),
-          pb.baseAddress, blasint(bColumns),
-          beta, pc.baseAddress, blasint(n))
+        // Parts write disjoint rows of C.
+        nonisolated(unsafe) let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+        forEachPart(of: m, parts: max(1, parts)) { _, rows in
+          // Row i of op(A) is row i of A, or column i of A when transposed.
+          let aStart = transposeA ? pa + rows.lowerBound : pa + rows.lowerBound * aColumns
+          cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            blasint(rows.count), blasint(n), blasint(k),
+            alpha, aStart, blasint(aColumns),
+            pb, blasint(bColumns),
+            beta, pc + rows.lowerBound * n, blasint(n))
+        }
       }
     }
   }
@@ -56,11 +67,62 @@ public func matmul(_ a: Tensor, transposeA: Bool = false, _ b: Tensor, transpose
 /// OpenBLAS's global thread pool. GEMM results are bit-for-bit repeatable for a fixed thread
 /// count, but the blocking (and so the rounding) can change with it.
 public enum BLAS {
-  /// Sets the number of threads OpenBLAS uses for every later call in the process.
+  /// Sets the number of threads OpenBLAS uses for every later call in the process, and the
+  /// number of workers the convolution, pooling and normalisation kernels split their work over.
   public static func setThreadCount(_ n: Int) {
     precondition(n >= 1, "thread count must be positive")
-    openblas_set_num_threads(Int32(n))
+    state.withLock { state in
+      state.configured = n
+      if state.singleThreadedRegions == 0 { openblas_set_num_threads(Int32(n)) }
+    }
   }
 
-  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+  /// The configured thread count (see `setThreadCount`).
+  public static var threadCount: Int { configuredThreadCount }
+
+  /// Runs `body` with OpenBLAS itself on one thread; the layer kernels still split their work
+  /// over `threadCount` workers. For convolutional networks, whose GEMMs are per image on each
+  /// worker: left multi-threaded, OpenBLAS's idle pool threads spin (sched_yield) after every
+  /// dense-layer GEMM and compete with the workers for the same cores. Regions may nest and overlap.
+  public static func withSingleThreadedGEMM<R>(_ body: () throws -> R) rethrows -> R {
+    enterSingleThreadedRegion()
+    defer { leaveSingleThreadedRegion() }
+    return try $splitsRows.withValue(true) { try body() }
+  }
+
+  /// Whether `gemm` on this thread cuts large products over the workers itself (set by
+  /// `withSingleThreadedGEMM`; task-local, so concurrent MLP work elsewhere is unaffected).
+  @TaskLocal static var splitsRows = false
+
+  // MARK: Single-threaded regions (see withSingleThreadedBLAS)
+
+  private struct State {
+    var configured: Int?
+    var singleThreadedRegions = 0
+  }
+  private static let state = Mutex(State())
+
+  static var configuredThreadCount: Int {
+    state.withLock { state in
+      if let n = state.configured { return n }
+      let n = max(1, Int(openblas_get_num_threads()))
+      state.configured = n
+      return n
+    }
+  }
+
+  static func enterSingleThreadedRegion() {
+    state.withLock { state in
+      if state.configured == nil { state.configured = max(1, Int(openblas_get_num_threads())) }
+      if state.singleThreadedRegions == 0 && state.configured! > 1 { openblas_set_num_threads(1) }
+      state.singleThreadedRegions += 1
+    }
+  }
+
+  static func leaveSingleThreadedRegion() {
+    state.withLock { state in
+      state.singleThreadedRegions -= 1
+      if state.singleThreadedRegions == 0 && state.configured! > 1 { openblas_set_num_threads(Int32(state.configured!)) }
+    }
+  }
 }

@@ -78,10 +78,13 @@ public func relu(_ x: Tensor) -> Tensor {
   guard x.count > 0 else { return x }
   return x.scalars.withUnsafeBufferPointer { px in
     Tensor(uninitializedShape: x.shape) { py in
-      let (src, dst) = (px.baseAddress!, py.baseAddress!)
-      for i in 0..<px.count {
-        let v = src[i]
-        dst[i] = v > 0 ? v : 0
+      // Disjoint ranges per thread: conv activations are millions of scalars per batch.
+      nonisolated(unsafe) let (src, dst) = (px.baseAddress!, py.baseAddress!)
+      forEachChunk(of: px.count) { range in
+        for i in range {
+          let v = src[i]
+          dst[i] = v > 0 ? v : 0
+        }
       }
     }
   }
@@ -95,19 +98,58 @@ public func reluBackward(_ dy: Tensor, output y: Tensor) -> Tensor {
     y.scalars.withUnsafeBufferPointer { py in
       Tensor(uninitializedShape: dy.shape) { pdx in
         // SIMD8 select: the scalar ternary over three streams stayed a branchy scalar loop.
-        let (g, out, dst) = (UnsafeRawPointer(pdy.baseAddress!), UnsafeRawPointer(py.baseAddress!), UnsafeMutableRawPointer(pdx.baseAddress!))
-        let count = pdy.count
-        let vectorEnd = count - count % 8
-        var offset = 0
-        while offset < vectorEnd * 4 {
-          let mask = out.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) .> 0
-          let grad = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-          dst.storeBytes(of: SIMD8<Float>(repeating: 0).replacing(with: grad, where: mask), toByteOffset: offset, as: SIMD8<Float>.self)
-          offset += 32
+        // Disjoint ranges per thread (chunk starts are multiples of 8).
+        nonisolated(unsafe) let (g, out, dst) = (UnsafeRawPointer(pdy.baseAddress!), UnsafeRawPointer(py.baseAddress!), UnsafeMutableRawPointer(pdx.baseAddress!))
+        forEachChunk(of: pdy.count) { range in
+          let vectorEnd = range.lowerBound + (range.count - range.count % 8)
+          var offset = range.lowerBound * 4
+          while offset < vectorEnd * 4 {
+            let mask = out.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) .> 0
+            let grad = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            dst.storeBytes(of: SIMD8<Float>(repeating: 0).replacing(with: grad, where: mask), toByteOffset: offset, as: SIMD8<Float>.self)
+            offset += 32
+          }
+          for i in vectorEnd..<range.upperBound {
+            let y = out.load(fromByteOffset: i * 4, as: Float.self)
+            dst.storeBytes(of: y > 0 ? g.load(fromByteOffset: i * 4, as: Float.self) : 0, toByteOffset: i * 4, as: Float.self)
+          }
         }
-        for i in vectorEnd..<count {
-          let y = out.load(fromByteOffset: i * 4, as: Float.self)
-          dst.storeBytes(of: y > 0 ? g.load(fromByteOffset: i * 4, as: Float.self) : 0, toByteOffset: i * 4, as: Float.self)
+      }
+    }
+  }
+}
+
+// MARK: - Dropout
+
+/// An inverted-dropout mask: each scalar is independently `0` with probability `rate`, else
+/// `1/(1 − rate)`, so `x ⊙ mask` keeps the expected value of x. One 64-bit draw from `generator`
+/// gives two 32-bit uniforms; a scalar is dropped when its uniform `u < rate·2³²`.
+public func dropoutMask(shape: [Int], rate: Float, using generator: inout SeededGenerator) -> Tensor {
+  precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1), got \(rate)")
+  let threshold = UInt32(min(Double(rate) * 4_294_967_296, 4_294_967_295))
+  let keep = 1 / (1 - rate)
+  return Tensor(uninitializedShape: shape) { pm in
+    let count = pm.count
+    var i = 0
+    while i < count {
+      let bits = generator.next()
+      pm[i] = UInt32(truncatingIfNeeded: bits) < threshold ? 0 : keep
+      if i + 1 < count { pm[i + 1] = UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : keep }
+      i += 2
+    }
+  }
+}
+
+/// `a ⊙ b` elementwise (same number of scalars; the result has a's shape).
+public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
+  precondition(a.count == b.count, "multiply: \(a.shape) vs \(b.shape)")
+  guard a.count > 0 else { return a }
+  return a.scalars.withUnsafeBufferPointer { pa in
+    b.scalars.withUnsafeBufferPointer { pb in
+      Tensor(uninitializedShape: a.shape) { pc in
+        nonisolated(unsafe) let (x, y, z) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+        forEachChunk(of: pa.count) { range in
+          for i in range { z[i] = x[i] * y[i] }
         }
       }
     }
@@ -149,6 +191,20 @@ public func softmaxRows(_ z: Tensor) -> Tensor {
 /// `batchSize` is the N of the mean, the row count by default; pass the whole batch's size when
 /// these rows are one chunk of it, so chunk losses and gradients add up to the batch's.
 public func softmaxCrossEntropy(logits z: Tensor, labels: [UInt8], batchSize: Int? = nil) -> (loss: Double, gradient: Tensor) {
+  softmaxCrossEntropy(logits: z, labels: labels, batchSize: batchSize, labelSmoothing: 0)
+}
+
+/// Softmax cross-entropy against label-smoothed targets (PyTorch's `label_smoothing = ε`):
+/// the target is `q = (1 − ε)·onehot(y) + ε/C`, so
+///
+///     L = -1/N Σ_i [(1 − ε)·log softmax(z_i)[y_i] + ε/C · Σ_j log softmax(z_i)_j],
+///     dL/dz = (softmax(z) − q) / N.
+///
+/// `ε = 0` is exactly `softmaxCrossEntropy(logits:labels:batchSize:)`.
+public func softmaxCrossEntropy(
+  logits z: Tensor, labels: [UInt8], batchSize: Int?, labelSmoothing epsilon: Float
+) -> (loss: Double, gradient: Tensor) {
+  precondition(epsilon >= 0 && epsilon <= 1, "label smoothing must be in [0, 1], got \(epsilon)")
   let (n, c) = (z.rows, z.columns)
   precondition(labels.count == n, "softmaxCrossEntropy: \(labels.count) labels for \(n) rows")
   let batch = batchSize ?? n
@@ -171,10 +227,22 @@ public func softmaxCrossEntropy(logits z: Tensor, labels: [UInt8], batchSize: In
             gi[j] = e
             s += e
           }
-          total -= Double(zi[label] - m) - Double(logf(s))
+          let logSum = Double(logf(s))
           let scale = invN / s
-          for j in 0..<c { gi[j] *= scale }
-          gi[label] -= invN
+          if epsilon == 0 {
+            total -= Double(zi[label] - m) - logSum
+            for j in 0..<c { gi[j] *= scale }
+            gi[label] -= invN
+          } else {
+            // Σ_j log p_j = Σ_j (z_j − m) − C·log s
+            var sumShifted = 0.0
+            for j in 0..<c { sumShifted += Double(zi[j] - m) }
+            let eps = Double(epsilon)
+            total -= (1 - eps) * (Double(zi[label] - m) - logSum) + eps / Double(c) * (sumShifted - Double(c) * logSum)
+            let uniform = epsilon / Float(c) * invN
+            for j in 0..<c { gi[j] = gi[j] * scale - uniform }
+            gi[label] -= (1 - epsilon) * invN
+          }
         }
       }
     }

@@ -158,6 +158,31 @@ import Tensor
     #expect(matmul(empty, Tensor(zeros: [3, 2])).shape == [0, 2])
   }
 
+  @Test func imageKernels_acceptEmptyBatches() {
+    let images = Tensor(zeros: [0, 2, 5, 5])
+    let (w, b) = (Tensor(zeros: [3, 2, 3, 3]), Tensor(zeros: [3]))
+    #expect(conv2d(images, weight: w, bias: b, padding: 1, stride: 1).shape == [0, 3, 5, 5])
+    var (dw, db) = (Tensor(zeros: w.shape), Tensor(zeros: [3]))
+    let dx = conv2dBackward(
+      Tensor(zeros: [0, 3, 5, 5]), input: images, weight: w, padding: 1, stride: 1,
+      weightGradient: &dw, biasGradient: &db, inputGradient: true)
+    #expect(dx?.shape == [0, 2, 5, 5])
+    let (pooled, argmax) = maxPool2d(images, size: 2)
+    #expect(pooled.shape == [0, 2, 2, 2] && argmax.isEmpty)
+    #expect(maxPool2dBackward(pooled, argmax: argmax, inputShape: images.shape).shape == images.shape)
+    var rng = SeededGenerator(seed: 1)
+    #expect(dropoutMask(shape: [0, 4], rate: 0.5, using: &rng).count == 0)
+    #expect(multiply(Tensor(zeros: [0, 4]), Tensor(zeros: [0, 4])).shape == [0, 4])
+  }
+
+  @Test func dropoutMask_isZeroOrInverseKeepRate() {
+    var rng = SeededGenerator(seed: 2)
+    let mask = dropoutMask(shape: [1001], rate: 0.2, using: &rng)
+    #expect(mask.scalars.allSatisfy { $0 == 0 || $0 == 1 / Float(0.8) })
+    var none = SeededGenerator(seed: 2)
+    #expect(dropoutMask(shape: [64], rate: 0, using: &none).scalars.allSatisfy { $0 == 1 })
+  }
+
   @Test func argmaxRows_picksFirstMaximum() {
     #expect(argmaxRows(Tensor(shape: [2, 3], scalars: [1, 3, 3, 5, 0, 1])) == [1, 0])
   }

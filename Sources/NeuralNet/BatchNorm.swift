@@ -1,0 +1,106 @@
+import Tensor
+
+/// Batch normalisation over channels (PyTorch's `nn.BatchNorm2d` for `(N, C, H, W)` input,
+/// `nn.BatchNorm1d` for `(N, C)` rows), with `ε = 1e-5` and momentum 0.1:
+///
+///     training:   μ, σ² = per-channel mean and biased variance of the batch (M = N·H·W values)
+///                 y = γ·(x − μ)/√(σ² + ε) + β
+///                 running_mean ← 0.9·running_mean + 0.1·μ
+///                 running_var  ← 0.9·running_var  + 0.1·σ²·M/(M − 1)    (unbiased, as torch)
+///     inference:  y = γ·(x − running_mean)/√(running_var + ε) + β
+///
+/// `// x: (N, C, ...), γ = weight: (C), β = bias: (C) -> y: same shape as x`.
+/// γ and β are trainable; the running statistics are *buffers*: saved with the model (see
+/// `Sequential.namedParameters`) but never touched by an optimizer.
+public struct BatchNorm: Layer {
+  public var weight: Tensor           // γ, (C)
+  public var bias: Tensor             // β, (C)
+  public var runningMean: Tensor      // (C)
+  public var runningVariance: Tensor  // (C)
+  public var weightGradient: Tensor   // (C), dL/dγ accumulated
+  public var biasGradient: Tensor     // (C), dL/dβ accumulated
+  public let momentum: Float
+  public let epsilon: Float
+  /// The training forward's input and batch statistics, for backward.
+  private var saved: (input: Tensor, mean: Tensor, inverseStd: Tensor)?
+
+  public var channels: Int { weight.count }
+
+  /// A freshly initialised layer: γ = 1, β = 0, running mean 0, running variance 1.
+  public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+    self.init(
+      weight: Tensor(shape: [channels], repeating: 1), bias: Tensor(zeros: [channels]),
+      runningMean: Tensor(zeros: [channels]), runningVariance: Tensor(shape: [channels], repeating: 1),
+      momentum: momentum, epsilon: epsilon)
+  }
+
+  public init(
+    weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
+    momentum: Float = 0.1, epsilon: Float = 1e-5
+  ) {
+    let c = weight.count
+    precondition(c > 0 && [weight, bias, runningMean, runningVariance].allSatisfy { $0.shape == [c] }, "batchnorm buffers must all be (C)")
+    self.weight = weight
+    self.bias = bias
+    self.runningMean = runningMean
+    self.runningVariance = runningVariance
+    self.momentum = momentum
+    self.epsilon = epsilon
+    weightGradient = Tensor(zeros: [c])
+    biasGradient = Tensor(zeros: [c])
+  }
+
+  public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
+    precondition(x.shape.count >= 2 && x.shape[1] == channels, "batchnorm expects (N, \(channels), ...), got \(x.shape)")
+    let c = channels
+    let mean: Tensor
+    let inverseStd: Tensor
+    if training {
+      let (mu, variance) = channelMeanAndVariance(x, channels: c)
+      let m = Float(x.count / c)
+      let unbiased = m > 1 ? m / (m - 1) : 1
+      for k in 0..<c {
+        runningMean.scalars[k] = (1 - momentum) * runningMean.scalars[k] + momentum * mu.scalars[k]
+        runningVariance.scalars[k] = (1 - momentum) * runningVariance.scalars[k] + momentum * variance.scalars[k] * unbiased
+      }
+      mean = mu
+      inverseStd = Tensor(shape: [c], scalars: variance.scalars.map { 1 / ($0 + epsilon).squareRoot() })
+      saved = (x, mean, inverseStd)
+    } else {
+      mean = runningMean
+      inverseStd = Tensor(shape: [c], scalars: runningVariance.scalars.map { 1 / ($0 + epsilon).squareRoot() })
+      saved = nil
+    }
+    let scale = Tensor(shape: [c], scalars: (0..<c).map { weight.scalars[$0] * inverseStd.scalars[$0] })
+    let shift = Tensor(shape: [c], scalars: (0..<c).map { bias.scalars[$0] - mean.scalars[$0] * scale.scalars[$0] })
+    return channelAffine(x, channels: c, scale: scale, shift: shift)
+  }
+
+  /// Accumulates `dγ`, `dβ`; returns `dx` through the batch statistics (training mode).
+  public mutating func backward(_ dy: Tensor) -> Tensor {
+    backward(dy, inputGradient: true)!
+  }
+
+  /// The parameter half of `backward`, for a first layer whose `dx` nobody needs.
+  public mutating func accumulateParameterGradients(_ dy: Tensor) {
+    _ = backward(dy, inputGradient: false)
+  }
+
+  private mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
+    guard let (x, mean, inverseStd) = saved else { preconditionFailure("BatchNorm.backward without a training forward pass") }
+    return batchNormBackward(
+      dy, input: x, mean: mean, inverseStd: inverseStd, gamma: weight, channels: channels,
+      gammaGradient: &weightGradient, betaGradient: &biasGradient, inputGradient: inputGradient)
+  }
+
+  public mutating func zeroGradients() {
+    weightGradient.fill(with: 0)
+    biasGradient.fill(with: 0)
+  }
+
+  /// Calls `update(index, &parameter, gradient)` for γ (at `index`) then β (at `index + 1`).
+  mutating func updateParameters(startingAt index: Int, _ update: (Int, inout Tensor, Tensor) -> Void) {
+    update(index, &weight, weightGradient)
+    update(index + 1, &bias, biasGradient)
+  }
+}

@@ -1,0 +1,37 @@
+import Tensor
+
+/// Inverted dropout (PyTorch's `nn.Dropout(rate)`): in training each scalar is zeroed with
+/// probability `rate` and the survivors are scaled by `1/(1 − rate)`, so inference is the
+/// identity. `// x: any shape -> y: same shape`; backward `dx = dy ⊙ mask`.
+///
+/// The layer owns its random stream: a `SeededGenerator` seeded once, when the model is built,
+/// from the model's generator. Masks are therefore a pure function of the model's seed and the
+/// number of training forwards so far; copying the layer copies the stream (two copies draw the
+/// same masks), which is what the finite-difference tests rely on.
+public struct Dropout: Layer {
+  public let rate: Float
+  public var generator: SeededGenerator
+  /// The last training mask (0 or 1/(1 − rate)), kept for backward.
+  private var mask: Tensor?
+
+  public init(rate: Float, generator: SeededGenerator) {
+    precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1), got \(rate)")
+    self.rate = rate
+    self.generator = generator
+  }
+
+  public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
+    guard training, rate > 0 else {
+      mask = nil
+      return x
+    }
+    let m = dropoutMask(shape: x.shape, rate: rate, using: &generator)
+    mask = m
+    return multiply(x, m)
+  }
+
+  public mutating func backward(_ dy: Tensor) -> Tensor {
+    guard let m = mask else { return dy }  // rate 0: the identity
+    return multiply(dy, m)
+  }
+}

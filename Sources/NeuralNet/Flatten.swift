@@ -1,0 +1,19 @@
+import Tensor
+
+/// `(N, C, H, W) -> (N, C·H·W)` (any trailing extents), row-major, like `nn.Flatten`. The
+/// scalars are not copied; backward restores the input's shape.
+public struct Flatten: Layer {
+  private var inputShape: [Int]?
+
+  public init() {}
+
+  public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
+    inputShape = training ? x.shape : nil
+    return x.reshaped([x.rows, x.columns])
+  }
+
+  public mutating func backward(_ dy: Tensor) -> Tensor {
+    guard let shape = inputShape else { preconditionFailure("Flatten.backward without a training forward pass") }
+    return dy.reshaped(shape)
+  }
+}
