@@ -7,6 +7,8 @@ on the same machine and threads, as ratios.
 | parse train.csv + test.csv | pandas.read_csv |
 | seed network, 500 full-batch iterations | numpy, the original notebook's maths |
 | MLP 784-800-10, one epoch, batch 128, Adam | PyTorch (shared/bench/torch_reference.py) |
+| CNN 32c3-32c3-pool-64c3-64c3-pool-256-10, BN, dropout, one epoch | PyTorch (same) |
+| predict 28,000 rows with that CNN | PyTorch inference (bench/torch_predict.py) |
 
 Usage: bench/compare.py [--bench .build/release/digits-bench] [--input input/digit-recognizer.zip]
                         [--torch-python /tmp/torch-ref/bin/python] [--threads 2]
@@ -40,6 +42,7 @@ def main():
     parser.add_argument("--torch-python", default="/tmp/torch-ref/bin/python")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per network; the median is compared")
+    parser.add_argument("--only", nargs="*", default=None, help="rows to run: parse seed mlp cnn")
     args = parser.parse_args()
 
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
@@ -52,25 +55,38 @@ def main():
     ours = [args.bench]
 
     rows = []  # (what, ours seconds, reference name, reference seconds, target ratio, note)
+    wanted = set(args.only or ["parse", "seed", "mlp", "cnn"])
 
-    parse = json_line(ours + ["parse", train_csv, test_csv], env)
-    if have_torch:
-        pandas = json_line([args.torch_python, os.path.join(HERE, "reference_parse.py"), train_csv, test_csv], env)
-        rows.append(("parse train.csv + test.csv", parse["seconds"], "pandas.read_csv", pandas["seconds"], 1 / 5, ""))
-    else:
-        rows.append(("parse train.csv + test.csv", parse["seconds"], "pandas.read_csv", None, 1 / 5, ""))
+    if "parse" in wanted:
+        parse = json_line(ours + ["parse", train_csv, test_csv], env)
+        pandas = json_line([args.torch_python, os.path.join(HERE, "reference_parse.py"), train_csv, test_csv],
+                           env) if have_torch else None
+        rows.append(("parse train.csv + test.csv", parse["seconds"], "pandas.read_csv",
+                     pandas["seconds"] if pandas else None, 1 / 5, ""))
 
-    seed = json_line(ours + ["seed", train_csv], env)
-    numpy_seed = json_line([sys.executable, os.path.join(HERE, "numpy_seed.py"), train_csv], env)
-    rows.append(("seed network, 500 full-batch iterations", seed["seconds"], "numpy (notebook)",
-                 numpy_seed["seconds"], 1 / 4,
-                 f"dev accuracy {seed['validation_accuracy']:.3f} vs {numpy_seed['validation_accuracy']:.3f}"))
+    if "seed" in wanted:
+        seed = json_line(ours + ["seed", train_csv], env)
+        numpy_seed = json_line([sys.executable, os.path.join(HERE, "numpy_seed.py"), train_csv], env)
+        rows.append(("seed network, 500 full-batch iterations", seed["seconds"], "numpy (notebook)",
+                     numpy_seed["seconds"], 1 / 4,
+                     f"dev accuracy {seed['validation_accuracy']:.3f} vs {numpy_seed['validation_accuracy']:.3f}"))
 
-    mlp = json_line(ours + ["mlp", train_csv, str(args.epochs)], env)
-    torch_mlp = torch_epoch(args.torch_python, "mlp", train_csv, args.epochs, args.threads, env) if have_torch else (None, None)
-    rows.append(("MLP 784-800-10, one epoch, batch 128, Adam", mlp["epoch_seconds_median"], "PyTorch",
-                 torch_mlp[0], 0.8,
-                 f"val accuracy {mlp['validation_accuracy']:.4f}" + (f" vs {torch_mlp[1]:.4f}" if torch_mlp[1] else "")))
+    if "mlp" in wanted:
+        mlp = json_line(ours + ["mlp", train_csv, str(args.epochs)], env)
+        theirs = torch_epoch(args.torch_python, "mlp", train_csv, args.epochs, args.threads, env) if have_torch else (None, None)
+        rows.append(("MLP 784-800-10, one epoch, batch 128, Adam", mlp["epoch_seconds_median"], "PyTorch", theirs[0], 0.8,
+                     f"val accuracy {mlp['validation_accuracy']:.4f}" + (f" vs {theirs[1]:.4f}" if theirs[1] else "")))
+
+    if "cnn" in wanted:
+        cnn = json_line(ours + ["cnn", train_csv, test_csv, str(args.epochs)], env)
+        theirs = torch_epoch(args.torch_python, "cnn", train_csv, args.epochs, args.threads, env) if have_torch else (None, None)
+        rows.append(("CNN (reference shape), one epoch, batch 128, Adam", cnn["epoch_seconds_median"], "PyTorch",
+                     theirs[0], 1.0,
+                     f"val accuracy {cnn['validation_accuracy']:.4f}" + (f" vs {theirs[1]:.4f}" if theirs[1] else "")))
+        predict = json_line([args.torch_python, os.path.join(HERE, "torch_predict.py"), test_csv, str(args.threads)],
+                            env) if have_torch else None
+        rows.append(("predict 28,000 rows with the CNN", cnn["predict_seconds"], "PyTorch inference",
+                     predict["seconds"] if predict else None, 1.0, ""))
 
     print(f"threads={args.threads}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}", file=sys.stderr)
     print("| what | digits (s) | reference | reference (s) | ratio | must be at most | verdict | note |")

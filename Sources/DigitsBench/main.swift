@@ -5,6 +5,8 @@
 //   digits-bench parse TRAIN_CSV TEST_CSV
 //   digits-bench seed TRAIN_CSV            500 full-batch iterations of 784-10-10 on 41,000 rows
 //   digits-bench mlp TRAIN_CSV EPOCHS      784-800-10, Adam, batch 128, on 90% of the rows
+//   digits-bench cnn TRAIN_CSV TEST_CSV EPOCHS
+//                                          the reference CNN, as mlp; then predicts test.csv
 import DataIO
 import Foundation
 import NeuralNet
@@ -85,8 +87,39 @@ do {
     let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
     report(["task": "mlp", "epoch_seconds_median": times[times.count / 2], "validation_accuracy": accuracy])
 
+  case "cnn" where arguments.count == 4:
+    // 32c3-32c3-pool-64c3-64c3-pool-256-10 with batch norm and dropout: torch_reference.py's cnn.
+    let data = try loadTraining(arguments[1], holdOut: nil)
+    let epochs = Int(arguments[3]) ?? 3
+    let conv = { (filters: Int) in LayerSpec.conv2d(filters: filters, kernel: 3, padding: 1, stride: 1) }
+    let spec = ModelSpec(
+      inputShape: [1, 28, 28],
+      layers: [
+        conv(32), .relu, .batchNorm, conv(32), .relu, .batchNorm, .maxPool2d(size: 2), .dropout(rate: 0.25),
+        conv(64), .relu, .batchNorm, conv(64), .relu, .batchNorm, .maxPool2d(size: 2), .dropout(rate: 0.25),
+        .flatten, .dense(units: 256), .relu, .dropout(rate: 0.5), .dense(units: 10),
+      ],
+      initialization: .he)
+    var generator = SeededGenerator(seed: 0)
+    var model = Sequential(spec: spec, inputSize: 784, using: &generator)
+    let optimizerSpec = OptimizerSpec(kind: .adam, learningRate: 0.001)
+    var optimizer = makeOptimizer(optimizerSpec, for: model)
+    let history = Trainer.fit(
+      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: data.train.0, labels: data.train.1,
+      validation: nil, options: TrainingOptions(epochs: epochs, batchSize: 128, schedule: .cosine), using: &generator)
+    let times = history.map(\.seconds).sorted()
+    let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
+    let test = try DigitCSV.parse(contentsOf: URL(filePath: arguments[2]), hasLabels: false)
+    let testFeatures = Tensor(shape: [test.rowCount, 784], scalars: test.pixels.map { Float($0) / 255 })
+    var probabilities = Tensor(zeros: [0])
+    let predictSeconds = seconds { probabilities = Trainer.predictProbabilities(&model, features: testFeatures, batchSize: 1000) }
+    report([
+      "task": "cnn", "epoch_seconds_median": times[times.count / 2], "validation_accuracy": accuracy,
+      "predict_seconds": predictSeconds, "predicted_rows": probabilities.rows,
+    ])
+
   default:
-    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS")
+    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS | cnn TRAIN TEST EPOCHS")
   }
 } catch {
   FileHandle.standardError.write(Data("digits-bench: \(error)\n".utf8))

@@ -14,21 +14,28 @@ public struct TrainStage: Stage {
     public var epochs: Int
     public var batchSize: BatchSize
     public var schedule: LearningRateSchedule
+    /// PyTorch's `label_smoothing`: the target puts ε/classes on every class; absent = 0.
+    public var labelSmoothing: Float?
+    /// Seeded distortions of the training images (shifts, rotation, zoom, elastic); absent = none.
+    public var augmentation: Augmentation?
 
     enum CodingKeys: String, CodingKey {
-      case model, optimizer, epochs, schedule
+      case model, optimizer, epochs, schedule, augmentation
       case batchSize = "batch_size"
+      case labelSmoothing = "label_smoothing"
     }
 
     public init(
       model: ModelSpec, optimizer: OptimizerSpec, epochs: Int, batchSize: BatchSize,
-      schedule: LearningRateSchedule = .constant
+      schedule: LearningRateSchedule = .constant, labelSmoothing: Float? = nil, augmentation: Augmentation? = nil
     ) {
       self.model = model
       self.optimizer = optimizer
       self.epochs = epochs
       self.batchSize = batchSize
       self.schedule = schedule
+      self.labelSmoothing = labelSmoothing
+      self.augmentation = augmentation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +45,8 @@ public struct TrainStage: Stage {
       epochs = try container.decode(Int.self, forKey: .epochs)
       batchSize = try container.decode(BatchSize.self, forKey: .batchSize)
       schedule = try container.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
+      labelSmoothing = try container.decodeIfPresent(Float.self, forKey: .labelSmoothing)
+      augmentation = try container.decodeIfPresent(Augmentation.self, forKey: .augmentation)
     }
   }
 
@@ -72,13 +81,24 @@ public struct TrainStage: Stage {
       "\(model.parameterCount) parameters; \(settings.optimizer.kind.rawValue) lr \(settings.optimizer.learningRate), "
         + "\(settings.epochs) epochs, batch \(settings.batchSize), \(settings.schedule.rawValue) schedule")
 
+    var options = TrainingOptions(
+      epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch, schedule: settings.schedule)
+    options.labelSmoothing = settings.labelSmoothing ?? 0
+    if let augmentation = settings.augmentation, !augmentation.isIdentity {
+      let side = Int(Double(data.train.features.columns).squareRoot())
+      guard side * side == data.train.features.columns else {
+        throw PipelineError("train.augmentation needs square images; rows have \(data.train.features.columns) pixels")
+      }
+      options.augmentation = AugmentationSetup(
+        augmentation: augmentation, height: side, width: side, background: try data.normalisation(context).offset)
+    }
+
     var lastProgress = Date.distantPast
     let history = try Trainer.fit(
       &model, optimizer: &optimizer, optimizerSpec: settings.optimizer,
       features: data.train.features, labels: data.train.labels,
       validation: (data.validation.features, data.validation.labels),
-      options: TrainingOptions(
-        epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch, schedule: settings.schedule),
+      options: options,
       using: &generator,
       onBatch: { progress in
         // A terminal redraw ten times a second is plenty; more would cost time on full-batch runs.
@@ -104,10 +124,7 @@ public struct TrainStage: Stage {
       })
 
     let output = context.output(TrainedModel.self)
-    let normalisation = try JSONDecoder().decode(
-      NormaliseStage.Normalisation.self,
-      from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation))
-    try ModelFile(network: model, normalisation: normalisation).write(to: output.model)
+    try ModelFile(network: model, normalisation: try data.normalisation(context)).write(to: output.model)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(history).write(to: output.history)
@@ -122,6 +139,13 @@ struct LabelledRows {
   }
   var train: Rows
   var validation: Rows
+
+  /// How the features were made from the pixels.
+  func normalisation(_ context: StageContext) throws -> NormaliseStage.Normalisation {
+    try JSONDecoder().decode(
+      NormaliseStage.Normalisation.self,
+      from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation))
+  }
 
   static func load(_ context: StageContext) throws -> LabelledRows {
     let parsed = context.input(ParsedArrays.self, from: "parse")

@@ -157,6 +157,22 @@ public struct Augmentation: Codable, Sendable, Hashable {
   }
 }
 
+/// An augmentation with what it needs to know about the rows it distorts.
+public struct AugmentationSetup: Sendable {
+  public var augmentation: Augmentation
+  public var height: Int
+  public var width: Int
+  /// The normalised value of a blank pixel, which is what lies outside the image.
+  public var background: Float
+
+  public init(augmentation: Augmentation, height: Int, width: Int, background: Float) {
+    self.augmentation = augmentation
+    self.height = height
+    self.width = width
+    self.background = background
+  }
+}
+
 /// Per-chunk results gathered from concurrent workers, joined in chunk order.
 private final class ChunkResults: @unchecked Sendable {
   private let lock = NSLock()

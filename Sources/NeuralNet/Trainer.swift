@@ -19,6 +19,9 @@ public struct TrainingOptions: Sendable {
   /// keep their meaning. The reported train loss is the smoothed loss being minimised; validation
   /// loss (`Trainer.evaluate`) is always plain cross-entropy, comparable across settings.
   public var labelSmoothing: Float = 0
+  /// Random distortions applied to every mini-batch before it is trained on (never to
+  /// validation rows), with the images' geometry and the value of a blank pixel. Set after `init`.
+  public var augmentation: AugmentationSetup?
 
   public init(
     epochs: Int, batchSize: Int?, schedule: LearningRateSchedule = .constant, shuffle: Bool = true,
@@ -133,7 +136,7 @@ public enum Trainer {
 
       for batch in 0..<batches {
         let range = (batch * batchSize)..<min(n, (batch + 1) * batchSize)
-        let x: Tensor
+        var x: Tensor
         let y: [UInt8]
         if fullBatch {
           (x, y) = (features, labels)
@@ -142,6 +145,13 @@ public enum Trainer {
           (x, y) = (features.gatheringRows(rows), rows.map { labels[$0] })
         } else {
           (x, y) = (features.slicingRows(range), Array(labels[range]))
+        }
+
+        if let setup = options.augmentation, !fullBatch {
+          var distorted = x
+          setup.augmentation.apply(
+            to: &distorted, height: setup.height, width: setup.width, background: setup.background, using: &generator)
+          x = distorted
         }
 
         model.zeroGradients()
