@@ -42,7 +42,8 @@ public struct Conv2D: Layer {
   }
 
   /// Draws W (row-major over `(F, C, k, k)`), then b, from `generator`. `.he` is Kaiming-uniform
-  /// with `fan_in = C·k·k`, `W ~ U(−√(6/fan_in), √(6/fan_in))`, b = 0; `.uniform` is `U[−0.5, 0.5)` for both.
+  /// with `fan_in = C·k·k`, `W ~ U(−√(6/fan_in), √(6/fan_in))`, b = 0; `.uniform` is `U[−0.5, 0.5)` for
+  /// both; `.torch` is `U(−1/√fan_in, 1/√fan_in)` for both (PyTorch's default).
   public init(
     inputChannels: Int, filters: Int, kernel: Int, padding: Int, stride: Int,
     initialization: Initialization, using generator: inout SeededGenerator
@@ -55,12 +56,16 @@ public struct Conv2D: Layer {
       (low, high) = (-bound, bound)
     case .uniform:
       (low, high) = (-0.5, 0.5)
+    case .torch:
+      let bound = 1 / Float(fanIn).squareRoot()
+      (low, high) = (-bound, bound)
     }
     let w = (0..<(filters * fanIn)).map { _ in generator.nextFloat(in: low, high) }
     let b: [Float] =
       switch initialization {
       case .he: Array(repeating: 0, count: filters)
       case .uniform: (0..<filters).map { _ in generator.nextFloat(in: -0.5, 0.5) }
+      case .torch: (0..<filters).map { _ in generator.nextFloat(in: low, high) }
       }
     self.init(
       weight: Tensor(shape: [filters, inputChannels, kernel, kernel], scalars: w),

@@ -36,12 +36,16 @@ public struct Dense: Layer {
       (low, high) = (-bound, bound)
     case .uniform:
       (low, high) = (-0.5, 0.5)
+    case .torch:
+      let bound = 1 / Float(inputSize).squareRoot()
+      (low, high) = (-bound, bound)
     }
     let w = (0..<(inputSize * outputSize)).map { _ in generator.nextFloat(in: low, high) }
     let b: [Float] =
       switch initialization {
       case .he: Array(repeating: 0, count: outputSize)
       case .uniform: (0..<outputSize).map { _ in generator.nextFloat(in: -0.5, 0.5) }
+      case .torch: (0..<outputSize).map { _ in generator.nextFloat(in: low, high) }
       }
     self.init(weight: Tensor(shape: [inputSize, outputSize], scalars: w), bias: Tensor(shape: [outputSize], scalars: b))
   }

@@ -62,6 +62,9 @@ struct BenchmarkTests {
 
   /// The reference CNN on the real train.csv: 90% train, a seeded 10% validation, pixels / 255,
   /// Adam 1e-3 with a cosine schedule, batch 128, `DIGITS_CNN_EPOCHS` epochs (default 3).
+  /// `DIGITS_CNN_INIT=he` for Kaiming init instead of PyTorch's default (`torch`). 2026-11-29,
+  /// 3 epochs: `torch`-sized weights (biases zero in that run) 99.21% validation accuracy
+  /// (PyTorch's own script: 99.14% on its own split), `he` 98.67%.
   @Test(.enabled(if: ProcessInfo.processInfo.environment["DIGITS_TRAIN_CSV"] != nil))
   func referenceCNN_onTrainCSV() throws {
     BLAS.setThreadCount(2)
@@ -78,7 +81,9 @@ struct BenchmarkTests {
     let order = rng.permutation(labels.count)
     let cut = labels.count / 10
     let (validation, train) = (Array(order[..<cut]), Array(order[cut...]))
-    var model = Sequential(spec: Self.referenceCNN, inputSize: 784, using: &rng)
+    var architecture = Self.referenceCNN
+    architecture.initialization = Initialization(rawValue: Self.environment["DIGITS_CNN_INIT"] ?? "torch") ?? .torch
+    var model = Sequential(spec: architecture, inputSize: 784, using: &rng)
     let spec = OptimizerSpec(kind: .adam, learningRate: 1e-3)
     var optimizer = makeOptimizer(spec, for: model)
     let history = Trainer.fit(

@@ -83,6 +83,12 @@ func distinctTensor(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
     #expect(layer.weight.scalars.allSatisfy { abs($0) <= bound })
     #expect(layer.weight.scalars.max()! > 0.9 * bound)
     #expect(layer.bias.scalars.allSatisfy { $0 == 0 })
+    let torch = Conv2D(inputChannels: 8, filters: 16, kernel: 3, padding: 1, stride: 1, initialization: .torch, using: &rng)
+    let torchBound = 1 / Float(8 * 9).squareRoot()
+    #expect(torch.weight.scalars.allSatisfy { abs($0) <= torchBound } && torch.weight.scalars.max()! > 0.9 * torchBound)
+    #expect(torch.bias.scalars.allSatisfy { abs($0) <= torchBound } && torch.bias.scalars.contains { $0 != 0 })
+    let dense = Dense(inputSize: 100, outputSize: 50, initialization: .torch, using: &rng)
+    #expect(dense.weight.scalars.allSatisfy { abs($0) <= 0.1 } && dense.weight.scalars.max()! > 0.09)
   }
 }
 
