@@ -68,6 +68,16 @@ public struct TrainStage: Stage {
     guard settings.optimizer.learningRate > 0 else {
       throw PipelineError("train.optimizer.learning_rate must be positive (got \(settings.optimizer.learningRate))")
     }
+    // A model that does not fit 28x28 digits (a dense layer on images without flatten, a kernel
+    // larger than its input) is a pipeline-file error now, not a crash when training starts.
+    do {
+      let output = try settings.model.outputShape(inputSize: DigitCSV.pixelCount)
+      guard output == [10] else {
+        throw PipelineError("train.model: the last layer gives \(output), but there are 10 digit classes")
+      }
+    } catch let error as NeuralNetError {
+      throw PipelineError("train.model: \(error)")
+    }
     parameters = Parameters(settings: settings, seed: seed)
   }
 

@@ -126,6 +126,15 @@ public enum Trainer {
     let clock = ContinuousClock()
     var history: [EpochRecord] = []
 
+    // A full batch is the same rows every epoch: cut it into accumulation chunks once, rather
+    // than copying every chunk out of `features` on each of hundreds of iterations.
+    let fullBatchChunks: [(x: Tensor, y: [UInt8])] = fullBatch
+      ? stride(from: 0, to: n, by: options.accumulationRows).map { first in
+        let chunk = first..<min(n, first + options.accumulationRows)
+        return chunk.count == n ? (features, labels) : (features.slicingRows(chunk), Array(labels[chunk]))
+      }
+      : []
+
     for epoch in 0..<options.epochs {
       let start = clock.now
       let learningRate = options.schedule.learningRate(base: optimizerSpec.learningRate, epoch: epoch, epochs: options.epochs)
@@ -157,9 +166,13 @@ public enum Trainer {
         model.zeroGradients()
         var batchLoss = 0.0
         var batchCorrect = 0
-        for first in stride(from: 0, to: y.count, by: options.accumulationRows) {
-          let chunk = first..<min(y.count, first + options.accumulationRows)
-          let (xc, yc) = chunk.count == y.count ? (x, y) : (x.slicingRows(chunk), Array(y[chunk]))
+        let chunks = fullBatch
+          ? fullBatchChunks
+          : stride(from: 0, to: y.count, by: options.accumulationRows).map { first in
+            let chunk = first..<min(y.count, first + options.accumulationRows)
+            return chunk.count == y.count ? (x, y) : (x.slicingRows(chunk), Array(y[chunk]))
+          }
+        for (xc, yc) in chunks {
           let logits = model.forward(xc, training: true)
           let (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(
             logits: logits, labels: yc, batchSize: y.count, labelSmoothing: options.labelSmoothing)

@@ -57,6 +57,16 @@ import Testing
     }
   }
 
+  @Test func modelThatDoesNotFitDigits_isAPipelineFileError() throws {
+    let url = Self.repository.appending(path: "pipelines/mlp.yaml")
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["train.model.layers=[{dense: 7}]"]) } throws: { error in
+      "\(error)".contains("10 digit classes")
+    }
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["train.model.layers=[{conv2d: {filters: 4, kernel: 3}}, {dense: 10}]"]) } throws: { error in
+      "\(error)".contains("train.model:")
+    }
+  }
+
   @Test func submission_isKagglesFormat() {
     #expect(Submission.csv(labels: [3, 0, 9]) == "ImageId,Label\n1,3\n2,0\n3,9\n")
   }
