@@ -214,6 +214,29 @@ public struct Sequential: Sendable {
     }
   }
 
+  /// Whether the rows of a batch can be split between replicas without changing the result:
+  /// batch norm's statistics span the whole batch, and dropout draws its masks from one stream.
+  public var isRowIndependent: Bool { norms.isEmpty && dropouts.isEmpty }
+
+  /// Adds another replica's accumulated gradients to this model's: data-parallel training runs
+  /// forward/backward on a share of the rows in each replica, then sums them here, in a fixed
+  /// order so the result does not depend on which replica finished first.
+  public mutating func addGradients(from other: Sequential) {
+    precondition(other.spec == spec && other.inputSize == inputSize, "replicas must share the architecture")
+    for i in denses.indices {
+      axpy(1, other.denses[i].weightGradient, &denses[i].weightGradient)
+      axpy(1, other.denses[i].biasGradient, &denses[i].biasGradient)
+    }
+    for i in convs.indices {
+      axpy(1, other.convs[i].weightGradient, &convs[i].weightGradient)
+      axpy(1, other.convs[i].biasGradient, &convs[i].biasGradient)
+    }
+    for i in norms.indices {
+      axpy(1, other.norms[i].weightGradient, &norms[i].weightGradient)
+      axpy(1, other.norms[i].biasGradient, &norms[i].biasGradient)
+    }
+  }
+
   public mutating func zeroGradients() {
     for i in denses.indices { denses[i].zeroGradients() }
     for i in convs.indices { convs[i].zeroGradients() }

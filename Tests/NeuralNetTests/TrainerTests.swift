@@ -66,6 +66,36 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     }
   }
 
+  /// 2,048 rows are enough for the data-parallel full-batch path (a worker per OpenBLAS thread,
+  /// 512-row chunks); one step must match a single forward/backward over all the rows.
+  @Test func dataParallelFullBatch_takesTheSameStepAsOnePass_andRepeatsExactly() {
+    let (x, y) = blobs(2048, seed: 5)
+    var rng = SeededGenerator(seed: 6)
+    let initial = Sequential(spec: spec, inputSize: 8, using: &rng)
+
+    var reference = initial
+    reference.zeroGradients()
+    let (_, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: reference.forward(x, training: true), labels: y)
+    reference.backward(gradient)
+    reference.updateParameters { _, parameter, gradient in axpy(-0.1, gradient, &parameter) }
+
+    func step() -> Sequential {
+      var model = initial
+      var generator = SeededGenerator(seed: 1)
+      let optimizerSpec = OptimizerSpec(kind: .sgd, learningRate: 0.1)
+      var optimizer = makeOptimizer(optimizerSpec, for: model)
+      _ = Trainer.fit(
+        &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: x, labels: y, validation: nil,
+        options: TrainingOptions(epochs: 1, batchSize: nil), using: &generator)
+      return model
+    }
+    let first = step()
+    for (a, b) in zip(reference.namedParameters, first.namedParameters) {
+      expectClose(b.value.scalars, a.value.scalars, atol: 1e-5, rtol: 1e-4, a.name)
+    }
+    #expect(step().namedParameters.map(\.value) == first.namedParameters.map(\.value))
+  }
+
   @Test func fit_isBitIdenticalForTheSameSeed() {
     let options = TrainingOptions(epochs: 3, batchSize: 32, schedule: .cosine)
     let (a, ha) = train(seed: 7, options: options)
