@@ -45,6 +45,24 @@ func loadTraining(_ path: String, holdOut: Int?) throws -> (train: (Tensor, [UIn
           (features.gatheringRows(validation), validation.map { labels[$0] }))
 }
 
+/// Trains `spec` as torch_reference.py trains its networks (Adam, lr 0.001, batch 128, cosine
+/// schedule) on 90% of train.csv; the median epoch time and the held-out accuracy.
+func timeTraining(_ spec: ModelSpec, trainCSV: String, epochs: Int) throws
+  -> (model: Sequential, epochSecondsMedian: Double, validationAccuracy: Float)
+{
+  let data = try loadTraining(trainCSV, holdOut: nil)
+  var generator = SeededGenerator(seed: 0)
+  var model = Sequential(spec: spec, inputSize: 784, using: &generator)
+  let optimizerSpec = OptimizerSpec(kind: .adam, learningRate: 0.001)
+  var optimizer = makeOptimizer(optimizerSpec, for: model)
+  let history = Trainer.fit(
+    &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: data.train.0, labels: data.train.1,
+    validation: nil, options: TrainingOptions(epochs: epochs, batchSize: 128, schedule: .cosine), using: &generator)
+  let times = history.map(\.seconds).sorted()
+  let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
+  return (model, times[times.count / 2], accuracy)
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
   switch arguments.first {
@@ -73,24 +91,12 @@ do {
     report(["task": "seed", "seconds": elapsed, "iterations": history.count, "validation_accuracy": accuracy])
 
   case "mlp" where arguments.count == 3:
-    let data = try loadTraining(arguments[1], holdOut: nil)
-    let epochs = Int(arguments[2]) ?? 3
-    var generator = SeededGenerator(seed: 0)
     let spec = ModelSpec(layers: [.dense(units: 800), .relu, .dense(units: 10)], initialization: .he)
-    var model = Sequential(spec: spec, inputSize: 784, using: &generator)
-    let optimizerSpec = OptimizerSpec(kind: .adam, learningRate: 0.001)
-    var optimizer = makeOptimizer(optimizerSpec, for: model)
-    let history = Trainer.fit(
-      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: data.train.0, labels: data.train.1,
-      validation: nil, options: TrainingOptions(epochs: epochs, batchSize: 128, schedule: .cosine), using: &generator)
-    let times = history.map(\.seconds).sorted()
-    let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
-    report(["task": "mlp", "epoch_seconds_median": times[times.count / 2], "validation_accuracy": accuracy])
+    let run = try timeTraining(spec, trainCSV: arguments[1], epochs: Int(arguments[2]) ?? 3)
+    report(["task": "mlp", "epoch_seconds_median": run.epochSecondsMedian, "validation_accuracy": run.validationAccuracy])
 
   case "cnn" where arguments.count == 4:
     // 32c3-32c3-pool-64c3-64c3-pool-256-10 with batch norm and dropout: torch_reference.py's cnn.
-    let data = try loadTraining(arguments[1], holdOut: nil)
-    let epochs = Int(arguments[3]) ?? 3
     let conv = { (filters: Int) in LayerSpec.conv2d(filters: filters, kernel: 3, padding: 1, stride: 1) }
     let spec = ModelSpec(
       inputShape: [1, 28, 28],
@@ -100,21 +106,15 @@ do {
         .flatten, .dense(units: 256), .relu, .dropout(rate: 0.5), .dense(units: 10),
       ],
       initialization: .he)
-    var generator = SeededGenerator(seed: 0)
-    var model = Sequential(spec: spec, inputSize: 784, using: &generator)
-    let optimizerSpec = OptimizerSpec(kind: .adam, learningRate: 0.001)
-    var optimizer = makeOptimizer(optimizerSpec, for: model)
-    let history = Trainer.fit(
-      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: data.train.0, labels: data.train.1,
-      validation: nil, options: TrainingOptions(epochs: epochs, batchSize: 128, schedule: .cosine), using: &generator)
-    let times = history.map(\.seconds).sorted()
-    let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
+    var run = try timeTraining(spec, trainCSV: arguments[1], epochs: Int(arguments[3]) ?? 3)
     let test = try DigitCSV.parse(contentsOf: URL(filePath: arguments[2]), hasLabels: false)
     let testFeatures = Tensor(shape: [test.rowCount, 784], scalars: test.pixels.map { Float($0) / 255 })
     var probabilities = Tensor(zeros: [0])
-    let predictSeconds = seconds { probabilities = Trainer.predictProbabilities(&model, features: testFeatures, batchSize: 1000) }
+    let predictSeconds = seconds {
+      probabilities = Trainer.predictProbabilities(&run.model, features: testFeatures, batchSize: 1000)
+    }
     report([
-      "task": "cnn", "epoch_seconds_median": times[times.count / 2], "validation_accuracy": accuracy,
+      "task": "cnn", "epoch_seconds_median": run.epochSecondsMedian, "validation_accuracy": run.validationAccuracy,
       "predict_seconds": predictSeconds, "predicted_rows": probabilities.rows,
     ])
 
