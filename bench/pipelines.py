@@ -10,7 +10,7 @@ evaluate stage's metrics.json, so they are the pipeline's own measurements, not 
 """
 import argparse, glob, json, os, shutil, subprocess, sys, tempfile, time
 
-STAGES = ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict"]
+STAGES = ["unpack", "parse", "split", "normalise", "train", "evaluate", "predict", "report"]
 
 
 def run(binary, pipeline, data, threads):

@@ -95,6 +95,21 @@ import Testing
     _ = try first.finish(within: 10)
   }
 
+  @Test func secondRun_onTheSameOutput_waitsAndSaysSo() throws {
+    let first = try start()
+    try first.waitForOutput(containing: "[train] running")
+    let second = try start()
+    try second.waitForOutput(containing: "waiting for another run")
+    #expect(second.process.isRunning)
+    #expect(!second.outputSoFar.contains("[unpack]"))  // it has not touched the cache yet
+    first.process.interrupt()
+    _ = try first.finish(within: 10)
+    // Once the lock is free the second run goes ahead (and is stopped here, mid-training).
+    try second.waitForOutput(containing: "[train] running")
+    second.process.interrupt()
+    _ = try second.finish(within: 10)
+  }
+
   @Test func badInput_exitsNonZeroWithAOneLineError() throws {
     try Data("not a zip".utf8).write(to: zip)
     let (status, _, errors) = try start().finish(within: 30)
