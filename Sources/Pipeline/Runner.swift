@@ -125,13 +125,10 @@ public struct Runner: Sendable {
 
     let runStarted = Date()
     let planned = try plan()
+    // Nothing left in `needed` reads a skipped stage: its readers were skipped with it, and a
+    // target among them was refused above.
     let needed = (targets.map { $0.reduce(into: Set<String>()) { $0.formUnion(graph.closure(of: $1)) } } ?? Set(graph.names))
       .subtracting(skipped)
-    for stage in graph.stages where needed.contains(stage.name) {
-      if let input = stage.inputs.first(where: skipped.contains) {
-        throw PipelineError("cannot skip '\(input)': '\(stage.name)' reads it")
-      }
-    }
     let forced: Set<String> = force ? (targets.map(Set.init) ?? needed) : []
     var willRun = Set(planned.filter { stage in
       needed.contains(stage.name) && (forced.contains(stage.name) || stage.state != .fresh)
