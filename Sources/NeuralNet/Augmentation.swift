@@ -131,29 +131,30 @@ public struct Augmentation: Codable, Sendable, Hashable {
     let weights = (-radius...radius).map { exp(-Float($0 * $0) / (2 * elasticSigma * elasticSigma)) }
     let total = weights.reduce(0, +)
     let kernel = weights.map { $0 / total * elasticAlpha.squareRoot() }  // α split over the two passes
-    var horizontal = [Float](repeating: 0, count: height * width)
-    for y in 0..<height {
-      for x in 0..<width {
-        var sum: Float = 0
-        for (offset, weight) in kernel.enumerated() {
-          let column = min(max(x + offset - radius, 0), width - 1)
-          sum += noise[y * width + column] * weight
-        }
-        horizontal[y * width + x] = sum
-      }
-    }
-    var field = [Float](repeating: 0, count: height * width)
-    for y in 0..<height {
-      for x in 0..<width {
-        var sum: Float = 0
-        for (offset, weight) in kernel.enumerated() {
-          let row = min(max(y + offset - radius, 0), height - 1)
-          sum += horizontal[row * width + x] * weight
-        }
-        field[y * width + x] = sum
-      }
-    }
+    let horizontal = convolve(noise, with: kernel, height: height, width: width, alongRows: true)
+    let field = convolve(horizontal, with: kernel, height: height, width: width, alongRows: false)
     return field
+  }
+
+  /// One pass of a separable blur: along each row (`alongRows`) or down each column, with the
+  /// edge pixel repeated past the border.
+  private func convolve(_ image: [Float], with kernel: [Float], height: Int, width: Int, alongRows: Bool) -> [Float] {
+    let radius = kernel.count / 2
+    var output = [Float](repeating: 0, count: height * width)
+    for y in 0..<height {
+      for x in 0..<width {
+        var sum: Float = 0
+        for (offset, weight) in kernel.enumerated() {
+          let shift = offset - radius
+          let (sourceX, sourceY) = alongRows
+            ? (min(max(x + shift, 0), width - 1), y)
+            : (x, min(max(y + shift, 0), height - 1))
+          sum += image[sourceY * width + sourceX] * weight
+        }
+        output[y * width + x] = sum
+      }
+    }
+    return output
   }
 }
 
