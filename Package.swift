@@ -79,6 +79,7 @@ let package = Package(
 
     // MARK: - Tests
 
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(
       name: "NeuralNetTests",
@@ -87,10 +88,10 @@ let package = Package(
     ),
     .testTarget(
       name: "DataIOTests",
-      dependencies: ["DataIO", .product(name: "PropertyBased", package: "swift-property-based")]
+      dependencies: ["DataIO", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
-    .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report"]),
-    .testTarget(name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO"]),
+    .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
+    .testTarget(name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO", "TestSupport"]),
   ]
 )

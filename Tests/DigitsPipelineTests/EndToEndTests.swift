@@ -2,6 +2,7 @@ import DataIO
 import Foundation
 import NeuralNet
 import Pipeline
+import TestSupport
 import Testing
 @testable import DigitsPipeline
 
@@ -134,10 +135,10 @@ import Testing
     #expect(probabilities.scalars == (try NumpyFile.read(from: predictions.probabilities).values(as: Float.self)))
   }
 
-  @Test(.enabled(if: numpyIsAvailable)) func numpy_readsEveryArtifactAndTheModel() throws {
+  @Test(.enabled(if: Python.hasNumpy)) func numpy_readsEveryArtifactAndTheModel() throws {
     let outcomes = try runner().run()
     let directories = outcomes.map(\.directory.path)
-    let report = try runPython("""
+    let report = try Python.run("""
       import sys, glob, os, numpy as np
       shapes = []
       for directory in sys.argv[1:]:

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real `pipeline` executable, run as a user would, and interrupted as users do.

@@ -49,55 +49,8 @@ struct TinyDataset {
   var testLabels: [Int] { rows(count: testRows, salt: 2).map(\.label) }
 }
 
-/// A scratch folder removed when the test ends.
-final class TemporaryFolder: Sendable {
-  let url: URL
-  init() throws {
-    url = FileManager.default.temporaryDirectory.appending(path: "digits-tests-\(UUID().uuidString)", directoryHint: .isDirectory)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-  deinit { try? FileManager.default.removeItem(at: url) }
-}
 
-/// Whether python3 with numpy can be run, for the interoperability checks.
-let numpyIsAvailable: Bool = {
-  let process = Process()
-  process.executableURL = URL(filePath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", "import numpy"]
-  process.standardOutput = FileHandle.nullDevice
-  process.standardError = FileHandle.nullDevice
-  do {
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-  } catch {
-    return false
-  }
-}()
 
-/// Runs a python3 snippet and returns what it printed; throws with its stderr on failure.
-func runPython(_ script: String, arguments: [String] = []) throws -> String {
-  let process = Process()
-  process.executableURL = URL(filePath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", script] + arguments
-  let output = Pipe()
-  let errors = Pipe()
-  process.standardOutput = output
-  process.standardError = errors
-  try process.run()
-  let printed = output.fileHandleForReading.readDataToEndOfFile()
-  let complaint = errors.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else {
-    throw PythonFailure(message: String(decoding: complaint, as: UTF8.self))
-  }
-  return String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-}
-
-struct PythonFailure: Error, CustomStringConvertible {
-  let message: String
-  var description: String { "python3 failed: \(message)" }
-}
 
 /// A deflated zip of the given members, as Kaggle's download is.
 func writeZip(_ members: [String: Data], to url: URL) throws {

@@ -92,12 +92,3 @@ struct FailingStage: Stage {
   }
 }
 
-/// A scratch folder removed when the test ends.
-final class TemporaryFolder: Sendable {
-  let url: URL
-  init() throws {
-    url = FileManager.default.temporaryDirectory.appending(path: "pipeline-tests-\(UUID().uuidString)", directoryHint: .isDirectory)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-  deinit { try? FileManager.default.removeItem(at: url) }
-}
