@@ -188,7 +188,7 @@ import Tensor
   }
 }
 
-/// The optimizer kernels run SIMD8 and split large buffers over threads; per element they must do
+/// The optimizer kernels run in SIMD lanes and split large buffers over threads; per element they must do
 /// exactly the scalar arithmetic, so they are compared bit for bit with a plain loop.
 @Suite struct OptimizerKernelTests {
   let count = 100_003  // several chunks and a ragged SIMD tail
