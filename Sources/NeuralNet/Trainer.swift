@@ -286,7 +286,7 @@ public enum Trainer {
   }
 
   static func countCorrect(logits: Tensor, labels: [UInt8]) -> Int {
-    zip(argmaxRows(logits), labels).reduce(0) { $0 + ($1.0 == Int($1.1) ? 1 : 0) }
+    countArgmaxMatches(logits, labels: labels)
   }
 
   private static func seconds(_ d: Duration) -> Double {

@@ -267,6 +267,23 @@ public func argmaxRows(_ z: Tensor) -> [Int] {
   }
 }
 
+/// How many rows' largest value (the first on ties, as `argmaxRows`) is at the row's label.
+/// Without the index array `argmaxRows` builds: the full-batch trainer counts every iteration.
+public func countArgmaxMatches(_ z: Tensor, labels: [UInt8]) -> Int {
+  let (n, c) = (z.rows, z.columns)
+  precondition(labels.count == n, "countArgmaxMatches: \(labels.count) labels for \(n) rows")
+  return z.scalars.withUnsafeBufferPointer { pz in
+    var matches = 0
+    for i in 0..<n {
+      let zi = pz.baseAddress! + i * c
+      var best = 0
+      for j in 1..<max(c, 1) where zi[j] > zi[best] { best = j }
+      if best == Int(labels[i]) { matches += 1 }
+    }
+    return matches
+  }
+}
+
 // MARK: - Optimizer updates
 
 /// Splits `0..<count` into contiguous chunks (multiples of 8) and runs them on up to

@@ -186,6 +186,18 @@ import Tensor
   @Test func argmaxRows_picksFirstMaximum() {
     #expect(argmaxRows(Tensor(shape: [2, 3], scalars: [1, 3, 3, 5, 0, 1])) == [1, 0])
   }
+
+  @Test func countArgmaxMatches_countsRowsWhoseFirstMaximumIsTheLabel() {
+    // Row 0 ties between columns 1 and 2: the first, 1, is the prediction.
+    let z = Tensor(shape: [3, 3], scalars: [1, 3, 3, 5, 0, 1, 0, 0, 2])
+    #expect(countArgmaxMatches(z, labels: [1, 0, 2]) == 3)
+    #expect(countArgmaxMatches(z, labels: [2, 0, 1]) == 1)
+    var rng = SeededGenerator(seed: 9)
+    let random = Tensor(shape: [500, 10], scalars: (0..<5000).map { _ in Float(Int(rng.nextFloat(in: 0, 4))) })
+    let labels = (0..<500).map { _ in UInt8(Int(rng.nextFloat(in: 0, 10)) % 10) }
+    let expected = zip(argmaxRows(random), labels).filter { $0 == Int($1) }.count
+    #expect(countArgmaxMatches(random, labels: labels) == expected)
+  }
 }
 
 /// The optimizer kernels run in SIMD lanes and split large buffers over threads; per element they must do
