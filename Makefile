@@ -19,7 +19,7 @@ all: run
 help:
 	@echo "make                 set up, build, run $(PIPELINE) -> $(OUTPUT)/submission.csv"
 	@echo "make test            run the tests"
-	@echo "make bench           every pipeline from an empty cache: accuracy and seconds per stage"
+	@echo "make bench           speed beside pandas, numpy and PyTorch; every pipeline from an empty cache"
 	@echo "make fuzz            libFuzzer on the CSV parser and the zip reader, FUZZ_TIME=$(FUZZ_TIME) s each"
 	@echo "make <stage>         bring one stage up to date: $(STAGES)"
 	@echo "make status          fresh / stale / missing per stage"
