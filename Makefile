@@ -1,11 +1,14 @@
 # The front door. `make` sets up, builds and runs the default pipeline; `make test` runs the tests.
 #   make [PIPELINE=pipelines/x.yaml] [INPUT=path.zip] [OUTPUT=dir] [SET="train.epochs=3 ..."] [FORCE=1]
+#   make bench [BENCH_PIPELINES="pipelines/seed.yaml ..."]
 
 PIPELINE ?= pipelines/default.yaml
 INPUT    ?= input/digit-recognizer.zip
 OUTPUT   ?= output
 SET      ?=
 FORCE    ?=
+# Pipelines `make bench` runs from an empty cache (all four take about 40 minutes).
+BENCH_PIPELINES ?= pipelines/seed.yaml pipelines/mlp.yaml pipelines/cnn.yaml pipelines/default.yaml
 
 SWIFT    ?= swift
 BIN      := .build/release/pipeline
@@ -27,6 +30,7 @@ help:
 	@echo "make demo            test digits in the terminal with the model's guesses (MODEL=file to skip training)"
 	@echo "make clean           delete $(OUTPUT)/cache"
 	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1"
+	@echo "           BENCH_PIPELINES=\"pipelines/seed.yaml ...\" (make bench; default: all four)"
 
 setup:
 	@scripts/setup.sh
@@ -69,7 +73,7 @@ test: setup
 bench: build
 	$(SWIFT) build -c release --product digits-bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/compare.py --bench .build/release/digits-bench --input $(INPUT)
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/pipelines.py --binary $(BIN) --input $(INPUT)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/pipelines.py --binary $(BIN) --input $(INPUT) $(BENCH_PIPELINES)
 
 # libFuzzer with AddressSanitizer on the two parsers of untrusted input. -DFUZZING swaps the stub
 # mains for the LLVMFuzzerTestOneInput entry points; a separate scratch path keeps the sanitized
