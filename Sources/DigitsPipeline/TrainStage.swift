@@ -57,8 +57,8 @@ public struct TrainStage: Stage {
   public typealias Output = TrainedModel
 
   /// 2: model.npz records the normalisation the network was trained on.
-  /// 3: full-batch training sums its gradient over 120-row chunks (was 512), which changes the
-  /// rounding of seed.yaml-like networks.
+  /// 3: full-batch training sums its gradient over 480-row chunks in small-matrix GEMM blocks
+  /// (was 512-row chunks), which changes the rounding of seed.yaml-like networks.
   public static let version = 3
   public let name: String
   public let parameters: Parameters

@@ -285,12 +285,13 @@ public enum Trainer {
     return Tensor(shape: [n, model.outputSize], scalars: scalars)
   }
 
-  /// Rows per chunk in data-parallel full-batch training. Small enough that the narrow GEMMs of
-  /// a network like seed.yaml's (a chunk's 120×784 pixels times a 784×10 weight is 0.94M
-  /// multiply-adds) stay under OpenBLAS's small-matrix limit of 100³, where it multiplies without
-  /// first copying the operands into packed panels. 500 full-batch iterations of 784-10-10 on
-  /// 41,000 rows took 10.9 s with 512-row chunks and 6.9 s with 120 (digits-bench seed, 2 cores).
-  static let dataParallelChunkRows = 120
+  /// Rows per chunk in data-parallel full-batch training: 1.5 MB of 784 pixels a row, which
+  /// stays in a core's L2 cache between the forward and the backward GEMM, and enough rows to
+  /// spread each chunk's fixed costs (allocations, a dozen kernel calls). 500 iterations of
+  /// 784-10-10 on 41,000 rows (digits-bench seed, 2 cores): 10.9 s with 512-row chunks before
+  /// `gemm` cut thin products into small-matrix blocks, 6.9 s with 120-row chunks, 6.6 s with
+  /// 480-row chunks and the blocks.
+  static let dataParallelChunkRows = 480
 
   static func countCorrect(logits: Tensor, labels: [UInt8]) -> Int {
     countArgmaxMatches(logits, labels: labels)

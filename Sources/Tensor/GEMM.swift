@@ -37,22 +37,38 @@ public func gemm(
       c.scalars.withUnsafeMutableBufferPointer { pc in
         // Parts write disjoint rows of C.
         nonisolated(unsafe) let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
-        forEachPart(of: m, parts: max(1, parts)) { _, rows in
-          // Row i of op(A) is row i of A, or column i of A when transposed.
-          let aStart = transposeA ? pa + rows.lowerBound : pa + rows.lowerBound * aColumns
-          cblas_sgemm(
-            CblasRowMajor,
-            transposeA ? CblasTrans : CblasNoTrans,
-            transposeB ? CblasTrans : CblasNoTrans,
-            blasint(rows.count), blasint(n), blasint(k),
-            alpha, aStart, blasint(aColumns),
-            pb, blasint(bColumns),
-            beta, pc + rows.lowerBound * n, blasint(n))
+        forEachPart(of: m, parts: max(1, parts)) { _, part in
+          // A thin product (C at most `thinColumns` wide) goes in row blocks small enough for
+          // OpenBLAS's small-matrix kernels, which read the operands in place. Above that size it
+          // first copies them into packed panels, a cost the few multiply-adds per element of a
+          // thin product never earn back: full-batch training of seed.yaml's 784-10-10 spent
+          // 39% of its time copying.
+          let blockRows = n <= thinColumns && part.count * n * k > smallProductLimit
+            ? max(1, smallProductLimit / (n * k)) : part.count
+          for first in stride(from: part.lowerBound, to: part.upperBound, by: blockRows) {
+            let rows = first..<min(part.upperBound, first + blockRows)
+            // Row i of op(A) is row i of A, or column i of A when transposed.
+            let aStart = transposeA ? pa + rows.lowerBound : pa + rows.lowerBound * aColumns
+            cblas_sgemm(
+              CblasRowMajor,
+              transposeA ? CblasTrans : CblasNoTrans,
+              transposeB ? CblasTrans : CblasNoTrans,
+              blasint(rows.count), blasint(n), blasint(k),
+              alpha, aStart, blasint(aColumns),
+              pb, blasint(bColumns),
+              beta, pc + rows.lowerBound * n, blasint(n))
+          }
         }
       }
     }
   }
 }
+
+/// The most multiply-adds (M·N·K) OpenBLAS 0.3.21 hands to its small-matrix kernels on x86-64
+/// with AVX-512 (`sgemm_small_kernel_permit`: 100³). Elsewhere the blocks just stay small.
+let smallProductLimit = 1_000_000
+/// How wide C may be for `gemm` to cut a product into small-matrix blocks (see there).
+let thinColumns = 16
 
 /// `op(A) · op(B)` as a new `(M, N)` tensor (see `gemm` for the shapes).
 public func matmul(_ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false) -> Tensor {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Tensor
+@testable import Tensor
 
 @Suite struct TensorTests {
   @Test func init_checksShapeAndViewsAs2D() {
@@ -55,6 +55,29 @@ import Tensor
     let c = matmul(a, transposeA: transposeA, b, transposeB: transposeB)
     #expect(c.shape == [m, n])
     for (x, y) in zip(c.scalars, reference(am, bm)) { #expect(abs(x - y) < 1e-5) }
+  }
+
+  /// Thin products above OpenBLAS's small-matrix size go in row blocks; every block must land in
+  /// its own rows of C, for plain and transposed A (a layer's forward, and its weight gradient),
+  /// and accumulate with beta.
+  @Test(arguments: [false, true])
+  func gemm_thinProductInBlocks_matchesNaiveProduct(transposeA: Bool) {
+    var rng = SeededGenerator(seed: 11)
+    let (m, k, n) = transposeA ? (784, 200, 10) : (300, 784, 10)  // 1.57M and 2.35M multiply-adds
+    #expect(m * n * k > smallProductLimit && n <= thinColumns)
+    func random(_ shape: [Int]) -> Tensor {
+      Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextFloat(in: -1, 1) })
+    }
+    let a = random(transposeA ? [k, m] : [m, k])
+    let b = random([k, n])
+    var c = random([m, n])
+    let before = c.scalars
+    let am = transposeA ? transposed(matrix(a)) : matrix(a)
+    gemm(a, transposeA: transposeA, b, beta: 1, into: &c)
+    let product = reference(am, matrix(b))
+    for index in c.scalars.indices {
+      #expect(abs(c.scalars[index] - (before[index] + product[index])) < 1e-3)
+    }
   }
 
   @Test func gemm_accumulatesWithAlphaAndBeta() {
