@@ -28,7 +28,7 @@ public func gemm(
     scale(&c, by: beta)
     return
   }
-  // Inside `withSingleThreadedGEMM` (a CNN's passes, on this thread) OpenBLAS runs on the calling
+  // Inside `withSingleThreadedGEMM` (a network's passes, on this thread) OpenBLAS runs on the calling
   // thread only; a large product is then cut into row blocks of C, one per worker, each its own
   // GEMM. (Large blocks only, so each stays on OpenBLAS's regular kernel path.)
   let parts = BLAS.splitsRows && m * n * k >= 1 << 22 ? min(workerCount, m / 16) : 1
@@ -97,9 +97,10 @@ public enum BLAS {
   public static var threadCount: Int { configuredThreadCount }
 
   /// Runs `body` with OpenBLAS itself on one thread; the layer kernels still split their work
-  /// over `threadCount` workers. For convolutional networks, whose GEMMs are per image on each
-  /// worker: left multi-threaded, OpenBLAS's idle pool threads spin (sched_yield) after every
-  /// dense-layer GEMM and compete with the workers for the same cores. Regions may nest and overlap.
+  /// over `threadCount` workers, and `gemm` cuts large products into one row block per worker.
+  /// `Sequential`'s passes run in one: left multi-threaded, OpenBLAS's idle pool threads spin
+  /// (sched_yield) after every GEMM and compete with the workers for the same cores. Regions may
+  /// nest and overlap.
   public static func withSingleThreadedGEMM<R>(_ body: () throws -> R) rethrows -> R {
     enterSingleThreadedRegion()
     defer { leaveSingleThreadedRegion() }
