@@ -9,7 +9,9 @@ public struct PredictStage: Stage {
   public struct Parameters: Codable, Sendable, Hashable {}
   public typealias Output = Predictions
 
-  public static let version = 1
+  /// 2: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
+  /// products), which changes the probabilities' last bits.
+  public static let version = 2
   public let name = "predict"
   public let parameters = Parameters()
   /// The train stages whose models are averaged: one, or an ensemble's members.

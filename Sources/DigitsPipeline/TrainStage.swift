@@ -59,7 +59,9 @@ public struct TrainStage: Stage {
   /// 2: model.npz records the normalisation the network was trained on.
   /// 3: full-batch training sums its gradient over 480-row chunks in small-matrix GEMM blocks
   /// (was 512-row chunks), which changes the rounding of seed.yaml-like networks.
-  public static let version = 3
+  /// 4: dense layers with at most 16 outputs multiply in the other orientation (`gemm`'s thin
+  /// products), and full-batch chunks are 360 rows: both change the rounding.
+  public static let version = 4
   public let name: String
   public let parameters: Parameters
   public let inputs = ["parse", "normalise", "split"]

@@ -285,13 +285,13 @@ public enum Trainer {
     return Tensor(shape: [n, model.outputSize], scalars: scalars)
   }
 
-  /// Rows per chunk in data-parallel full-batch training: 1.5 MB of 784 pixels a row, which
-  /// stays in a core's L2 cache between the forward and the backward GEMM, and enough rows to
-  /// spread each chunk's fixed costs (allocations, a dozen kernel calls). 500 iterations of
-  /// 784-10-10 on 41,000 rows (digits-bench seed, 2 cores): 10.9 s with 512-row chunks before
-  /// `gemm` cut thin products into small-matrix blocks, 6.9 s with 120-row chunks, 6.6 s with
-  /// 480-row chunks and the blocks.
-  static let dataParallelChunkRows = 480
+  /// Rows per chunk in data-parallel full-batch training: 1.1 MB of 784 pixels a row, about a
+  /// core's L2 cache, so the backward GEMM reads the chunk the forward one just brought in, and
+  /// enough rows to spread each chunk's fixed costs (allocations, a dozen kernel calls, the
+  /// transposes of a thin `gemm`). 500 iterations of 784-10-10 on 41,000 rows (digits-bench
+  /// seed, 2 cores of an AMD EPYC with 1 MB of L2 each): 4.9 s with 240-row chunks, 4.5-4.7 s
+  /// with 360, 4.7-4.8 s with 480, 4.7-4.9 s with 600.
+  static let dataParallelChunkRows = 360
 
   static func countCorrect(logits: Tensor, labels: [UInt8]) -> Int {
     countArgmaxMatches(logits, labels: labels)

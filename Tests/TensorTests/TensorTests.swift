@@ -57,26 +57,29 @@ import Testing
     for (x, y) in zip(c.scalars, reference(am, bm)) { #expect(abs(x - y) < 1e-5) }
   }
 
-  /// Thin products above OpenBLAS's small-matrix size go in row blocks; every block must land in
-  /// its own rows of C, for plain and transposed A (a layer's forward, and its weight gradient),
-  /// and accumulate with beta.
-  @Test(arguments: [false, true])
-  func gemm_thinProductInBlocks_matchesNaiveProduct(transposeA: Bool) {
+  /// A thin product (C at most `thinColumns` wide, over the small-matrix limit) is computed in
+  /// blocks, from a transposed copy of B or as the transpose of `Bᵀ·A`: every combination of
+  /// transposed operands (a layer's forward, its weight gradient, and the rest), scaled by alpha,
+  /// accumulated with beta, and with beta 0 ignoring C's old contents even when they are NaN.
+  @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [Float(0), 0.75])
+  func gemm_thinProductInBlocks_matchesNaiveProduct(transposes: (a: Bool, b: Bool), beta: Float) {
     var rng = SeededGenerator(seed: 11)
-    let (m, k, n) = transposeA ? (784, 200, 10) : (300, 784, 10)  // 1.57M and 2.35M multiply-adds
+    let (m, k, n) = transposes.a ? (784, 200, 10) : (300, 784, 10)  // 1.57M and 2.35M multiply-adds
     #expect(m * n * k > smallProductLimit && n <= thinColumns)
     func random(_ shape: [Int]) -> Tensor {
       Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextFloat(in: -1, 1) })
     }
-    let a = random(transposeA ? [k, m] : [m, k])
-    let b = random([k, n])
-    var c = random([m, n])
+    let a = random(transposes.a ? [k, m] : [m, k])
+    let b = random(transposes.b ? [n, k] : [k, n])
+    var c = beta == 0 ? Tensor(shape: [m, n], scalars: Array(repeating: .nan, count: m * n)) : random([m, n])
     let before = c.scalars
-    let am = transposeA ? transposed(matrix(a)) : matrix(a)
-    gemm(a, transposeA: transposeA, b, beta: 1, into: &c)
-    let product = reference(am, matrix(b))
+    let am = transposes.a ? transposed(matrix(a)) : matrix(a)
+    let bm = transposes.b ? transposed(matrix(b)) : matrix(b)
+    gemm(a, transposeA: transposes.a, b, transposeB: transposes.b, alpha: 0.5, beta: beta, into: &c)
+    let product = reference(am, bm)
     for index in c.scalars.indices {
-      #expect(abs(c.scalars[index] - (before[index] + product[index])) < 1e-3)
+      let expected = 0.5 * product[index] + (beta == 0 ? 0 : beta * before[index])
+      #expect(abs(c.scalars[index] - expected) < 1e-3)
     }
   }
 
