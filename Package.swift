@@ -92,6 +92,7 @@ let package = Package(
     ),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
-    .testTarget(name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO", "TestSupport"]),
+    .testTarget(
+      name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO", "NeuralNet", "Tensor", "TestSupport"]),
   ]
 )

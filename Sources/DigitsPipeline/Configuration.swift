@@ -14,10 +14,19 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   /// How many networks to train (seeds `seed`, `seed + 1`, …) and average; absent means one.
   /// Each member is its own cached stage, so adding one trains only that one.
   public var ensemble: Int?
+  /// Test-time augmentation: each prediction (validation and test alike) averages the
+  /// probabilities for the image and its copies moved 1…N pixels left, right, up and down
+  /// (4N + 1 views, so 4N + 1 times the inference); absent or 0 means the image alone.
+  public var testTimeShift: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case name, seed, normalise, split, train, ensemble
+    case testTimeShift = "test_time_shift"
+  }
 
   public init(
     name: String, seed: UInt64, normalise: NormaliseStage.Parameters,
-    split: SplitStage.Settings, train: TrainStage.Settings, ensemble: Int? = nil
+    split: SplitStage.Settings, train: TrainStage.Settings, ensemble: Int? = nil, testTimeShift: Int? = nil
   ) {
     self.name = name
     self.seed = seed
@@ -25,6 +34,7 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
     self.split = split
     self.train = train
     self.ensemble = ensemble
+    self.testTimeShift = testTimeShift
   }
 
   public var memberCount: Int { ensemble ?? 1 }

@@ -21,6 +21,10 @@ public enum DigitsPipeline {
     guard configuration.memberCount >= 1 else {
       throw PipelineError("ensemble must be at least 1 (got \(configuration.memberCount))")
     }
+    let shift = configuration.testTimeShift ?? 0
+    guard (0..<14).contains(shift) else {
+      throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))")
+    }
     // Member k trains with seed + k - 1; the first keeps the plain name, so a single model and
     // the first member of an ensemble are the same cache entry.
     let members: [any Stage] = try pretrainedModel.map { [PretrainedModelStage(model: $0)] }
@@ -36,8 +40,8 @@ public enum DigitsPipeline {
       try SplitStage(settings: configuration.split, seed: configuration.seed),
       NormaliseStage(parameters: configuration.normalise),
     ] + members + [
-      EvaluateStage(members: memberNames),
-      PredictStage(members: memberNames),
+      EvaluateStage(members: memberNames, testTimeShift: shift),
+      PredictStage(members: memberNames, testTimeShift: shift),
     ]
     let report = ReportStage(
       upstream: stages.map(\.name), members: memberNames, pipelineFile: pipelineFile, configuration: configuration)

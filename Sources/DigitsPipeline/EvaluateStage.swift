@@ -7,24 +7,31 @@ import Tensor
 /// Measures the trained model on the validation rows: accuracy, loss, per-class precision and
 /// recall, and the confusion matrix.
 public struct EvaluateStage: Stage {
-  public struct Parameters: Codable, Sendable, Hashable {}
+  public struct Parameters: Codable, Sendable, Hashable {
+    /// Test-time augmentation (the pipeline file's `test_time_shift`).
+    public var testTimeShift: Int
+  }
   public typealias Output = Evaluation
 
   /// 2: also writes the validation probabilities (for the report's gallery of mistakes).
   /// 3: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
-  /// products), which changes the probabilities' last bits.
+  /// products), which changes the probabilities' last bits; test-time augmentation.
   public static let version = 3
   public let name = "evaluate"
-  public let parameters = Parameters()
+  public let parameters: Parameters
   /// The train stages whose models are averaged: one, or an ensemble's members.
   public let members: [String]
   public var inputs: [String] { ["parse", "normalise", "split"] + members }
 
-  public init(members: [String] = ["train"]) { self.members = members }
+  public init(members: [String] = ["train"], testTimeShift: Int = 0) {
+    self.members = members
+    parameters = Parameters(testTimeShift: testTimeShift)
+  }
 
   public func run(_ context: StageContext) throws {
     let data = try LabelledRows.load(context).validation
-    let (mean, perMember) = try EnsemblePrediction.probabilities(of: members, on: data.features, context: context)
+    let (mean, perMember) = try EnsemblePrediction.probabilities(
+      of: members, on: data.features, testTimeShift: parameters.testTimeShift, context: context)
     var metrics = Metrics(probabilities: mean, labels: data.labels)
     if members.count > 1 {
       metrics.memberAccuracies = perMember.map { Metrics(probabilities: $0, labels: data.labels).accuracy }
@@ -110,19 +117,48 @@ public struct Metrics: Codable, Sendable, Equatable {
   }
 }
 
-/// Class probabilities from one model or the mean over an ensemble's members.
+/// Class probabilities from one model or the mean over an ensemble's members, each member's
+/// own the mean over the test-time views of the images.
 enum EnsemblePrediction {
-  static func probabilities(of members: [String], on features: Tensor, context: StageContext) throws -> (mean: Tensor, perMember: [Tensor]) {
+  static func probabilities(
+    of members: [String], on features: Tensor, testTimeShift: Int, context: StageContext
+  ) throws -> (mean: Tensor, perMember: [Tensor]) {
+    let views = try testTimeViews(of: features, shift: testTimeShift, context: context)
+    if views.count > 1 { context.log("test-time augmentation: \(views.count) views of every image") }
     let perMember = try members.map { member in
       var network = try ModelFile.read(from: context.input(TrainedModel.self, from: member).model).network
-      return Trainer.predictProbabilities(&network, features: features)
+      return mean(views.map { Trainer.predictProbabilities(&network, features: $0) })
     }
-    guard perMember.count > 1 else { return (perMember[0], perMember) }
-    var sum = [Float](repeating: 0, count: perMember[0].count)
-    for probabilities in perMember {
-      for (index, value) in probabilities.scalars.enumerated() { sum[index] += value }
+    return (mean(perMember), perMember)
+  }
+
+  /// The images themselves, then their copies moved 1…shift pixels right, left, down and up,
+  /// with the background (a blank pixel, normalised) filling in.
+  static func testTimeViews(of features: Tensor, shift: Int, context: StageContext) throws -> [Tensor] {
+    guard shift > 0 else { return [features] }
+    let side = Int(Double(features.columns).squareRoot())
+    guard side * side == features.columns else {
+      throw PipelineError("test_time_shift needs square images; rows have \(features.columns) pixels")
     }
-    let scale = 1 / Float(perMember.count)
-    return (Tensor(shape: perMember[0].shape, scalars: sum.map { $0 * scale }), perMember)
+    let background = try JSONDecoder().decode(
+      NormaliseStage.Normalisation.self,
+      from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation)
+    ).offset
+    let offsets = (1...shift).flatMap { d in [(d, 0), (-d, 0), (0, d), (0, -d)] }
+    return [features] + offsets.map { right, down in
+      shiftedImages(features, height: side, width: side, right: right, down: down, background: background)
+    }
+  }
+
+  /// The elementwise mean of equally shaped tensors (the tensor itself when there is one).
+  static func mean(_ tensors: [Tensor]) -> Tensor {
+    guard tensors.count > 1 else { return tensors[0] }
+    var sum = [Float](repeating: 0, count: tensors[0].count)
+    for tensor in tensors {
+      for (index, value) in tensor.scalars.enumerated() { sum[index] += value }
+    }
+    let scale = 1 / Float(tensors.count)
+    return Tensor(shape: tensors[0].shape, scalars: sum.map { $0 * scale })
   }
 }
+

@@ -6,26 +6,34 @@ import Tensor
 
 /// Runs the trained model on test.csv and writes Kaggle's submission file.
 public struct PredictStage: Stage {
-  public struct Parameters: Codable, Sendable, Hashable {}
+  public struct Parameters: Codable, Sendable, Hashable {
+    /// Test-time augmentation (the pipeline file's `test_time_shift`).
+    public var testTimeShift: Int
+  }
   public typealias Output = Predictions
 
   /// 2: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
-  /// products), which changes the probabilities' last bits.
+  /// products), which changes the probabilities' last bits; test-time augmentation.
   public static let version = 2
   public let name = "predict"
-  public let parameters = Parameters()
+  public let parameters: Parameters
   /// The train stages whose models are averaged: one, or an ensemble's members.
   public let members: [String]
   public var inputs: [String] { ["normalise"] + members }
 
-  public init(members: [String] = ["train"]) { self.members = members }
+  public init(members: [String] = ["train"], testTimeShift: Int = 0) {
+    self.members = members
+    parameters = Parameters(testTimeShift: testTimeShift)
+  }
 
   public var published: [String: String] { ["submission.csv": "submission.csv"] }
 
   public func run(_ context: StageContext) throws {
     let featureArray = try NumpyFile.read(from: context.input(NormalisedFeatures.self, from: "normalise").testFeatures)
     let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
-    let probabilities = try EnsemblePrediction.probabilities(of: members, on: features, context: context).mean
+    let probabilities = try EnsemblePrediction.probabilities(
+      of: members, on: features, testTimeShift: parameters.testTimeShift, context: context
+    ).mean
 
     let output = context.output(Predictions.self)
     try NumpyFile.write(NumpyArray(shape: probabilities.shape, values: probabilities.scalars), to: output.probabilities)

@@ -185,3 +185,24 @@ private final class ChunkResults: @unchecked Sendable {
 
   func joined() -> [Float] { lock.withLock { chunks.flatMap { $0 } } }
 }
+
+/// Every image (row of `images`, `height·width` pixels) moved `right` pixels to the right and
+/// `down` pixels down (negative: left, up); pixels moved in from outside are `background`.
+/// The views of test-time augmentation. `// (N, height·width) -> (N, height·width)`
+public func shiftedImages(_ images: Tensor, height: Int, width: Int, right: Int, down: Int, background: Float) -> Tensor {
+  let pixels = height * width
+  precondition(images.columns == pixels, "shiftedImages expects rows of \(height)x\(width) pixels, got \(images.shape)")
+  var shifted = [Float](repeating: background, count: images.rows * pixels)
+  // Source columns x - right for x in `columns` stay inside the image; likewise rows.
+  let columns = max(0, right)..<max(max(0, right), min(width, width + right))
+  let rows = max(0, down)..<max(max(0, down), min(height, height + down))
+  for image in 0..<images.rows {
+    let base = image * pixels
+    for y in rows {
+      let target = base + y * width
+      let source = base + (y - down) * width - right
+      for x in columns { shifted[target + x] = images.scalars[source + x] }
+    }
+  }
+  return Tensor(shape: images.shape, scalars: shifted)
+}

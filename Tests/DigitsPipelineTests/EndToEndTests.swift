@@ -3,6 +3,7 @@ import Foundation
 import NeuralNet
 import Pipeline
 import TestSupport
+import Tensor
 import Testing
 @testable import DigitsPipeline
 
@@ -133,6 +134,37 @@ import Testing
     let probabilities = Trainer.predictProbabilities(
       &model, features: .init(shape: features.shape, scalars: try features.values(as: Float.self)))
     #expect(probabilities.scalars == (try NumpyFile.read(from: predictions.probabilities).values(as: Float.self)))
+  }
+
+  /// Test-time augmentation is a prediction setting: turning it on retrains nothing, and the
+  /// probabilities are the mean over the image and its four one-pixel shifts.
+  @Test func testTimeShift_averagesFiveViews_andRetrainsNothing() throws {
+    try runner().run()
+    let outcomes = try runner(overrides: ["test_time_shift=1"]).run()
+    #expect(ran(outcomes) == ["evaluate", "predict", "report"])
+
+    let trained = TrainedModel(directory: outcomes.first { $0.name == "train" }!.directory)
+    let normalised = NormalisedFeatures(directory: outcomes.first { $0.name == "normalise" }!.directory)
+    let predictions = Predictions(directory: outcomes.first { $0.name == "predict" }!.directory)
+    var model = try ModelFile.read(from: trained.model).network
+    let array = try NumpyFile.read(from: normalised.testFeatures)
+    let features = Tensor(shape: array.shape, scalars: try array.values(as: Float.self))
+    let background = try JSONDecoder().decode(
+      NormaliseStage.Normalisation.self, from: Data(contentsOf: normalised.normalisation)
+    ).offset
+    let views = [features] + [(1, 0), (-1, 0), (0, 1), (0, -1)].map { right, down in
+      shiftedImages(features, height: 28, width: 28, right: right, down: down, background: background)
+    }
+    let perView = views.map { Trainer.predictProbabilities(&model, features: $0) }
+    let expected = (0..<features.rows * 10).map { index in perView.reduce(0) { $0 + $1.scalars[index] } / 5 }
+    let written = try NumpyFile.read(from: predictions.probabilities).values(as: Float.self)
+    #expect(written.count == expected.count)
+    #expect(Swift.zip(written, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    #expect(written != perView[0].scalars)
+  }
+
+  @Test func testTimeShift_outOfRange_isAPipelineFileError() throws {
+    #expect(throws: PipelineError.self) { try runner(overrides: ["test_time_shift=14"]) }
   }
 
   @Test(.enabled(if: Python.hasNumpy)) func numpy_readsEveryArtifactAndTheModel() throws {

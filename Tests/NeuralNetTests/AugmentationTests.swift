@@ -71,4 +71,16 @@ import Testing
     let decoded = try JSONDecoder().decode(Augmentation.self, from: Data(#"{"shift": 2, "elastic_alpha": 34}"#.utf8))
     #expect(decoded == Augmentation(shift: 2, elasticAlpha: 34, elasticSigma: 4))
   }
+
+  /// Shifting moves every pixel by whole pixels and fills what comes in from outside with the
+  /// background, image by image (two 3x3 images, worked out by hand).
+  @Test func shiftedImages_movesPixelsAndFillsWithBackground() {
+    let images = Tensor(shape: [2, 9], scalars: (1...18).map(Float.init))
+    let rightDown = shiftedImages(images, height: 3, width: 3, right: 1, down: 1, background: -1)
+    #expect(rightDown.scalars == [-1, -1, -1, -1, 1, 2, -1, 4, 5, -1, -1, -1, -1, 10, 11, -1, 13, 14])
+    let leftUp = shiftedImages(images, height: 3, width: 3, right: -1, down: -2, background: 0)
+    #expect(leftUp.scalars == [8, 9, 0, 0, 0, 0, 0, 0, 0, 17, 18, 0, 0, 0, 0, 0, 0, 0])
+    #expect(shiftedImages(images, height: 3, width: 3, right: 0, down: 0, background: 0) == images)
+    #expect(shiftedImages(images, height: 3, width: 3, right: 3, down: 0, background: 7).scalars.allSatisfy { $0 == 7 })
+  }
 }
