@@ -7,7 +7,7 @@ INPUT    ?= input/digit-recognizer.zip
 OUTPUT   ?= output
 SET      ?=
 FORCE    ?=
-# Pipelines `make bench` runs from an empty cache (all four take about 40 minutes).
+# Pipelines `make bench` runs from an empty cache (all four take about 35 minutes on this machine; the default alone 24).
 BENCH_PIPELINES ?= pipelines/seed.yaml pipelines/mlp.yaml pipelines/cnn.yaml pipelines/default.yaml
 
 SWIFT    ?= swift
