@@ -136,14 +136,8 @@ enum EnsemblePrediction {
   /// with the background (a blank pixel, normalised) filling in.
   static func testTimeViews(of features: Tensor, shift: Int, context: StageContext) throws -> [Tensor] {
     guard shift > 0 else { return [features] }
-    let side = Int(Double(features.columns).squareRoot())
-    guard side * side == features.columns else {
-      throw PipelineError("test_time_shift needs square images; rows have \(features.columns) pixels")
-    }
-    let background = try JSONDecoder().decode(
-      NormaliseStage.Normalisation.self,
-      from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation)
-    ).offset
+    let side = try NormaliseStage.imageSide(pixels: features.columns, for: "test_time_shift")
+    let background = try NormaliseStage.Normalisation.load(context).offset
     let offsets = (1...shift).flatMap { d in [(d, 0), (-d, 0), (0, d), (0, -d)] }
     return [features] + offsets.map { right, down in
       shiftedImages(features, height: side, width: side, right: right, down: down, background: background)
@@ -161,4 +155,3 @@ enum EnsemblePrediction {
     return Tensor(shape: tensors[0].shape, scalars: sum.map { $0 * scale })
   }
 }
-

@@ -22,6 +22,21 @@ public struct NormaliseStage: Stage {
   public struct Normalisation: Codable, Sendable, Equatable {
     public var scale: Float
     public var offset: Float
+
+    /// The map the normalise stage saved, for a stage that reads its output.
+    static func load(_ context: StageContext) throws -> Normalisation {
+      try JSONDecoder().decode(
+        Normalisation.self, from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation))
+    }
+  }
+
+  /// The side of the square images whose rows have `pixels` values, or an error naming `setting`.
+  static func imageSide(pixels: Int, for setting: String) throws -> Int {
+    let side = Int(Double(pixels).squareRoot())
+    guard side * side == pixels else {
+      throw PipelineError("\(setting) needs square images; rows have \(pixels) pixels")
+    }
+    return side
   }
 
   public static let version = 1

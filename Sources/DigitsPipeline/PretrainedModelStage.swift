@@ -30,8 +30,7 @@ public struct PretrainedModelStage: Stage {
     guard network.outputSize == 10 else {
       throw ModelFileError(url: model, message: "the model has \(network.outputSize) outputs; there are 10 digit classes")
     }
-    let features = context.input(NormalisedFeatures.self, from: "normalise")
-    let expected = try JSONDecoder().decode(NormaliseStage.Normalisation.self, from: Data(contentsOf: features.normalisation))
+    let expected = try NormaliseStage.Normalisation.load(context)
     if let trained = loaded.normalisation {
       // Mean and std fitted on another random 90% of the rows differ by far less than 1%; a
       // model trained on other scaling (unit vs standardized) is off by a factor of three.

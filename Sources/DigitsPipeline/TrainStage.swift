@@ -99,12 +99,9 @@ public struct TrainStage: Stage {
       epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch, schedule: settings.schedule)
     options.labelSmoothing = settings.labelSmoothing ?? 0
     if let augmentation = settings.augmentation, !augmentation.isIdentity {
-      let side = Int(Double(data.train.features.columns).squareRoot())
-      guard side * side == data.train.features.columns else {
-        throw PipelineError("train.augmentation needs square images; rows have \(data.train.features.columns) pixels")
-      }
+      let side = try NormaliseStage.imageSide(pixels: data.train.features.columns, for: "train.augmentation")
       options.augmentation = AugmentationSetup(
-        augmentation: augmentation, height: side, width: side, background: try data.normalisation(context).offset)
+        augmentation: augmentation, height: side, width: side, background: try NormaliseStage.Normalisation.load(context).offset)
     }
 
     var lastProgress = Date.distantPast
@@ -138,7 +135,7 @@ public struct TrainStage: Stage {
       })
 
     let output = context.output(TrainedModel.self)
-    try ModelFile(network: model, normalisation: try data.normalisation(context)).write(to: output.model)
+    try ModelFile(network: model, normalisation: try NormaliseStage.Normalisation.load(context)).write(to: output.model)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(history).write(to: output.history)
@@ -153,13 +150,6 @@ struct LabelledRows {
   }
   var train: Rows
   var validation: Rows
-
-  /// How the features were made from the pixels.
-  func normalisation(_ context: StageContext) throws -> NormaliseStage.Normalisation {
-    try JSONDecoder().decode(
-      NormaliseStage.Normalisation.self,
-      from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation))
-  }
 
   static func load(_ context: StageContext) throws -> LabelledRows {
     let parsed = context.input(ParsedArrays.self, from: "parse")
