@@ -7,12 +7,18 @@ import Tensor
 /// The weight is stored `(in, out)` so the forward pass is a plain row-major GEMM; a PyTorch
 /// `nn.Linear.weight` is the transpose, `(out, in)`.
 public struct Dense: Layer {
-  public var weight: Tensor          // (in, out)
+  public var weight: Tensor {        // (in, out)
+    didSet { transposedWeight = nil }
+  }
   public var bias: Tensor            // (out)
   public var weightGradient: Tensor  // (in, out), dL/dW accumulated
   public var biasGradient: Tensor    // (out), dL/db accumulated
   /// The forward input, kept for `dW = xᵀ·dy`.
   private var input: Tensor?
+  /// `Wᵀ`, kept between forward passes while W is unchanged, for layers with so few outputs that
+  /// `gemm` would otherwise transpose W on every call (full-batch training of a 784-10-10 network
+  /// runs a hundred chunks per step through the same W).
+  private var transposedWeight: Tensor?
 
   public var inputSize: Int { weight.rows }
   public var outputSize: Int { weight.columns }

@@ -85,6 +85,24 @@ public func gemm(
   }
 }
 
+/// Whether `gemm(a, b)`, A `(m, k)` and B `(k, n)` with neither transposed, is a thin product
+/// that reads B through a transposed copy (see `gemm`). A caller that multiplies by one B many
+/// times (a dense layer's weight, once per chunk of a full batch) can keep `b.transposedMatrix()`
+/// and call `gemm(a, bᵀ, transposeB: true)` instead: the same kernel calls on the same numbers,
+/// without a copy per call.
+public func gemmCopiesTransposedB(m: Int, k: Int, n: Int) -> Bool {
+  n <= thinColumns && m * n * k > smallProductLimit
+}
+
+extension Tensor {
+  /// The `(columns, rows)` transpose of a 2-D view.
+  public func transposedMatrix() -> Tensor {
+    let (r, c) = (rows, columns)
+    if count == 0 { return Tensor(zeros: [c, r]) }
+    return Tensor(shape: [c, r], scalars: scalars.withUnsafeBufferPointer { transposed($0.baseAddress!, rows: r, columns: c) })
+  }
+}
+
 /// `B`'s `rows × columns` elements, transposed into a new row-major `columns × rows` array.
 private func transposed(_ b: UnsafePointer<Float>, rows: Int, columns: Int) -> [Float] {
   [Float](unsafeUninitializedCapacity: rows * columns) { buffer, count in

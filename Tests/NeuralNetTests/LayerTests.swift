@@ -46,6 +46,24 @@ import Tensor
     #expect(layer.biasGradient.scalars.allSatisfy { $0 == 0 })
   }
 
+  /// A layer with few outputs keeps `Wᵀ` between forward passes; an optimizer step (or any other
+  /// change of W) must not leave the next pass on the old weights.
+  @Test func forward_followsChangedWeights() {
+    var rng = SeededGenerator(seed: 14)
+    var layer = Dense(inputSize: 784, outputSize: 10, initialization: .uniform, using: &rng)
+    let x = randomTensor([300, 784], &rng)
+    #expect(gemmCopiesTransposedB(m: 300, k: 784, n: 10))
+    let before = layer.forward(x, training: true)
+    _ = layer.backward(randomTensor([300, 10], &rng))
+    axpy(-0.1, layer.weightGradient, &layer.weight)  // in place, as an optimizer step updates W
+    let after = layer.forward(x, training: false)
+    var fresh = Dense(weight: layer.weight, bias: layer.bias)
+    #expect(after.scalars == fresh.forward(x, training: false).scalars)
+    #expect(after.scalars != before.scalars)
+    layer.weight.scalars[0] += 1
+    #expect(abs(layer.forward(x, training: false).scalars[0] - (after.scalars[0] + x.scalars[0])) < 1e-4)
+  }
+
   @Test func heInit_isKaimingUniformWithZeroBias() {
     var rng = SeededGenerator(seed: 13)
     let layer = Dense(inputSize: 600, outputSize: 50, initialization: .he, using: &rng)

@@ -83,6 +83,23 @@ import Testing
     }
   }
 
+  /// A caller that keeps `Bᵀ` (as a dense layer keeps its weight's transpose) gets the very
+  /// numbers `gemm` computes from its own copy: the same kernel calls on the same operands.
+  @Test func gemm_withKeptTransposeOfB_isBitIdentical() {
+    var rng = SeededGenerator(seed: 12)
+    let (m, k, n) = (300, 784, 10)
+    #expect(gemmCopiesTransposedB(m: m, k: k, n: n))
+    #expect(!gemmCopiesTransposedB(m: 64, k: 256, n: 10))  // small: one plain small-kernel call
+    #expect(!gemmCopiesTransposedB(m: 128, k: 784, n: 800))  // wide: packed panels
+    let a = Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in rng.nextFloat(in: -1, 1) })
+    let b = Tensor(shape: [k, n], scalars: (0..<(k * n)).map { _ in rng.nextFloat(in: -1, 1) })
+    let bt = b.transposedMatrix()
+    #expect(bt.shape == [n, k])
+    #expect(bt.scalars[3 * k + 5] == b.scalars[5 * n + 3])
+    #expect(matmul(a, bt, transposeB: true).scalars == matmul(a, b).scalars)
+    #expect(Tensor(zeros: [0, 4]).transposedMatrix().shape == [4, 0])
+  }
+
   @Test func gemm_accumulatesWithAlphaAndBeta() {
     let a = Tensor(shape: [1, 2], scalars: [1, 2])
     let b = Tensor(shape: [2, 1], scalars: [3, 4])
