@@ -61,7 +61,9 @@ public struct TrainStage: Stage {
   /// (was 512-row chunks), which changes the rounding of seed.yaml-like networks.
   /// 4: dense layers with at most 16 outputs multiply in the other orientation (`gemm`'s thin
   /// products), and full-batch chunks are 360 rows: both change the rounding.
-  public static let version = 4
+  /// 5: data-parallel full-batch steps walk their chunks backwards every other step, which
+  /// changes the order (and so the rounding) of the gradient sums.
+  public static let version = 5
   public let name: String
   public let parameters: Parameters
   public let inputs = ["parse", "normalise", "split"]

@@ -183,11 +183,15 @@ public enum Trainer {
           // Data parallel: each replica takes a contiguous share of the chunks with one-thread
           // GEMMs (narrow GEMMs such as 784x10 gain nothing from OpenBLAS's threads), and the
           // gradients are summed in replica order, so the result is the same on every run.
+          // Every other step walks the chunks backwards: the chunks a step read last are still
+          // in the shared L3 cache, so the next step starts with them instead of re-reading
+          // them from memory. (A full batch of 41,000 images is 128 MB, read once per step.)
           let replicas = groups.map { _ in Replica(model) }
           BLAS.withSingleThreadedGEMM {
             DispatchQueue.concurrentPerform(iterations: groups.count) { worker in
               replicas[worker].train(
-                fullBatchChunks[groups[worker]], batchSize: y.count, labelSmoothing: options.labelSmoothing)
+                fullBatchChunks[groups[worker]], backwards: epoch % 2 == 1, batchSize: y.count,
+                labelSmoothing: options.labelSmoothing)
             }
           }
           for replica in replicas {
@@ -314,8 +318,10 @@ private final class Replica: @unchecked Sendable {
     self.model.zeroGradients()
   }
 
-  func train(_ chunks: ArraySlice<(x: Tensor, y: [UInt8])>, batchSize: Int, labelSmoothing: Float) {
-    for (x, y) in chunks {
+  /// Forward and backward over `chunks`, first to last or (`backwards`) last to first.
+  func train(_ chunks: ArraySlice<(x: Tensor, y: [UInt8])>, backwards: Bool, batchSize: Int, labelSmoothing: Float) {
+    for step in 0..<chunks.count {
+      let (x, y) = chunks[backwards ? chunks.endIndex - 1 - step : chunks.startIndex + step]
       let logits = model.forward(x, training: true)
       let (chunkLoss, gradient) = SoftmaxCrossEntropy.lossAndGradient(
         logits: logits, labels: y, batchSize: batchSize, labelSmoothing: labelSmoothing)
