@@ -60,7 +60,12 @@ public struct Dense: Layer {
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
     precondition(x.columns == inputSize, "dense expects \(inputSize) input columns, got \(x.shape)")
     var y = Tensor(zeros: [x.rows, outputSize])
-    gemm(x, weight, into: &y)  // (N, in)·(in, out)
+    if gemmCopiesTransposedB(m: x.rows, k: inputSize, n: outputSize) {
+      if transposedWeight == nil { transposedWeight = weight.transposedMatrix() }
+      gemm(x, transposedWeight!, transposeB: true, into: &y)  // (N, in)·((out, in))ᵀ, the same product
+    } else {
+      gemm(x, weight, into: &y)  // (N, in)·(in, out)
+    }
     addRowVector(bias, to: &y)
     input = training ? x : nil
     return y
