@@ -5,7 +5,8 @@ import Tensor
 /// `// x: (N, in), W: (in, out), b: (out) -> y: (N, out)`
 ///
 /// The weight is stored `(in, out)` so the forward pass is a plain row-major GEMM; a PyTorch
-/// `nn.Linear.weight` is the transpose, `(out, in)`.
+/// `nn.Linear.weight` is the transpose, `(out, in)`. (A layer with few outputs multiplies by a
+/// kept `Wᵀ` instead, the orientation `gemm` runs thin products in; see `transposedWeight`.)
 public struct Dense: Layer {
   public var weight: Tensor {        // (in, out)
     didSet { transposedWeight = nil }
