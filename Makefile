@@ -7,7 +7,7 @@ INPUT    ?= input/digit-recognizer.zip
 OUTPUT   ?= output
 SET      ?=
 FORCE    ?=
-# Pipelines `make bench` runs from an empty cache (all four: about 35 minutes here, 24 of them the default).
+# Pipelines `make bench` runs from an empty cache (all four: about 36 minutes here, 24 of them the default).
 BENCH_PIPELINES ?= pipelines/seed.yaml pipelines/mlp.yaml pipelines/cnn.yaml pipelines/default.yaml
 
 SWIFT    ?= swift

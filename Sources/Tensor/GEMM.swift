@@ -43,7 +43,7 @@ public func gemm(
         // operands into packed panels, a cost the few multiply-adds per element of a thin
         // product never earn back (full-batch training of seed.yaml's 784-10-10 spent 39% of its
         // time copying), so the product is cut into blocks under the limit.
-        let thin = n <= thinColumns && !(transposeA && transposeB) && m * n * k > smallProductLimit
+        let thin = !(transposeA && transposeB) && isThinProduct(m: m, k: k, n: n)
         let bTransposed = thin && !transposeA && !transposeB ? transposed(pb, rows: k, columns: n) : []
         forEachPart(of: m, parts: max(1, parts)) { _, part in
           if thin && transposeA {
@@ -91,6 +91,12 @@ public func gemm(
 /// and call `gemm(a, bᵀ, transposeB: true)` instead: the same kernel calls on the same numbers,
 /// without a copy per call.
 public func gemmCopiesTransposedB(m: Int, k: Int, n: Int) -> Bool {
+  isThinProduct(m: m, k: k, n: n)
+}
+
+/// Whether an `(m, k)·(k, n)` product is narrow enough, and big enough, for `gemm` to cut it into
+/// small-matrix blocks.
+private func isThinProduct(m: Int, k: Int, n: Int) -> Bool {
   n <= thinColumns && m * n * k > smallProductLimit
 }
 
