@@ -74,6 +74,13 @@ public struct TrainStage: Stage {
     guard settings.optimizer.learningRate > 0 else {
       throw PipelineError("train.optimizer.learning_rate must be positive (got \(settings.optimizer.learningRate))")
     }
+    if let undistorted = settings.augmentation?.undistortedLastEpochs,
+      !(0..<settings.epochs).contains(undistorted)
+    {
+      throw PipelineError(
+        "train.augmentation.undistorted_last_epochs must be at least 0 and less than train.epochs "
+          + "(\(settings.epochs)), so that some epochs are distorted (got \(undistorted))")
+    }
     // A model that does not fit 28x28 digits (a dense layer on images without flatten, a kernel
     // larger than its input) is a pipeline-file error now, not a crash when training starts.
     do {

@@ -21,19 +21,28 @@ public struct Augmentation: Codable, Sendable, Hashable {
   public var elasticAlpha: Float
   /// Width of the Gaussian that smooths the elastic field, in pixels.
   public var elasticSigma: Float
+  /// How many epochs at the end of training see the images as they are, undistorted: the
+  /// network finishes on the distribution it will be judged on. A training schedule, so
+  /// `Trainer.fit` reads it; `apply` does not.
+  public var undistortedLastEpochs: Int
 
-  public init(shift: Float = 0, rotation: Float = 0, scale: Float = 0, elasticAlpha: Float = 0, elasticSigma: Float = 4) {
+  public init(
+    shift: Float = 0, rotation: Float = 0, scale: Float = 0, elasticAlpha: Float = 0, elasticSigma: Float = 4,
+    undistortedLastEpochs: Int = 0
+  ) {
     self.shift = shift
     self.rotation = rotation
     self.scale = scale
     self.elasticAlpha = elasticAlpha
     self.elasticSigma = elasticSigma
+    self.undistortedLastEpochs = undistortedLastEpochs
   }
 
   enum CodingKeys: String, CodingKey {
     case shift, rotation, scale
     case elasticAlpha = "elastic_alpha"
     case elasticSigma = "elastic_sigma"
+    case undistortedLastEpochs = "undistorted_last_epochs"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -43,6 +52,24 @@ public struct Augmentation: Codable, Sendable, Hashable {
     scale = try container.decodeIfPresent(Float.self, forKey: .scale) ?? 0
     elasticAlpha = try container.decodeIfPresent(Float.self, forKey: .elasticAlpha) ?? 0
     elasticSigma = try container.decodeIfPresent(Float.self, forKey: .elasticSigma) ?? 4
+    undistortedLastEpochs = try container.decodeIfPresent(Int.self, forKey: .undistortedLastEpochs) ?? 0
+  }
+
+  /// Writes `undistorted_last_epochs` only when it is set, so the parameters (and so the cache
+  /// fingerprints) of pipelines that do not use it stay what they were before it existed.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(shift, forKey: .shift)
+    try container.encode(rotation, forKey: .rotation)
+    try container.encode(scale, forKey: .scale)
+    try container.encode(elasticAlpha, forKey: .elasticAlpha)
+    try container.encode(elasticSigma, forKey: .elasticSigma)
+    if undistortedLastEpochs != 0 { try container.encode(undistortedLastEpochs, forKey: .undistortedLastEpochs) }
+  }
+
+  /// Whether training distorts the images of epoch `epoch` (counted from 0) of `epochs`.
+  public func distorts(epoch: Int, of epochs: Int) -> Bool {
+    !isIdentity && epoch < epochs - undistortedLastEpochs
   }
 
   public var isIdentity: Bool { shift == 0 && rotation == 0 && scale == 0 && elasticAlpha == 0 }

@@ -21,7 +21,8 @@ public struct TrainingOptions: Sendable {
   /// loss (`Trainer.evaluate`) is always plain cross-entropy, comparable across settings.
   public var labelSmoothing: Float = 0
   /// Random distortions applied to every mini-batch before it is trained on (never to
-  /// validation rows), with the images' geometry and the value of a blank pixel. Set after `init`.
+  /// validation rows, nor in the undistorted last epochs the augmentation asks for), with the
+  /// images' geometry and the value of a blank pixel. Set after `init`.
   public var augmentation: AugmentationSetup?
 
   public init(
@@ -169,7 +170,7 @@ public enum Trainer {
           (x, y) = (features.slicingRows(range), Array(labels[range]))
         }
 
-        if let setup = options.augmentation, !fullBatch {
+        if let setup = options.augmentation, !fullBatch, setup.augmentation.distorts(epoch: epoch, of: options.epochs) {
           var distorted = x
           setup.augmentation.apply(
             to: &distorted, height: setup.height, width: setup.width, background: setup.background, using: &generator)

@@ -51,6 +51,19 @@ import Testing
     }
   }
 
+  /// Undistorted last epochs must leave at least one distorted epoch; otherwise the
+  /// augmentation would silently do nothing.
+  @Test func undistortedLastEpochs_mustLeaveADistortedEpoch() throws {
+    let url = Self.repository.appending(path: "pipelines/cnn.yaml")
+    let fine = try DigitsPipeline.loadConfiguration(from: url, overrides: ["train.augmentation.undistorted_last_epochs=2"])
+    #expect(fine.train.augmentation?.undistortedLastEpochs == 2)
+    for bad in ["train.augmentation.undistorted_last_epochs=12", "train.augmentation.undistorted_last_epochs=-1"] {
+      #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: [bad]) } throws: { error in
+        "\(error)".contains("undistorted_last_epochs must be at least 0 and less than train.epochs (12)")
+      }
+    }
+  }
+
   @Test func typoInALayer_isCaught() throws {
     let url = Self.repository.appending(path: "pipelines/mlp.yaml")
     #expect(throws: (any Error).self) {

@@ -72,6 +72,26 @@ import Testing
     #expect(decoded == Augmentation(shift: 2, elasticAlpha: 34, elasticSigma: 4))
   }
 
+  /// The undistorted last epochs are read from the pipeline file, and left out of the encoding
+  /// (which is what cache fingerprints hash) when unset, so older pipelines keep their entries.
+  @Test func undistortedLastEpochs_decodes_andIsEncodedOnlyWhenSet() throws {
+    let decoded = try JSONDecoder().decode(Augmentation.self, from: Data(#"{"shift": 2, "undistorted_last_epochs": 3}"#.utf8))
+    #expect(decoded == Augmentation(shift: 2, undistortedLastEpochs: 3))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let unset = String(decoding: try encoder.encode(Augmentation(shift: 2)), as: UTF8.self)
+    #expect(unset == #"{"elastic_alpha":0,"elastic_sigma":4,"rotation":0,"scale":0,"shift":2}"#)
+    let set = String(decoding: try encoder.encode(decoded), as: UTF8.self)
+    #expect(set.contains(#""undistorted_last_epochs":3"#))
+    #expect(try JSONDecoder().decode(Augmentation.self, from: Data(set.utf8)) == decoded)
+  }
+
+  @Test func distorts_everyEpochButTheUndistortedLastOnes() {
+    let augmentation = Augmentation(rotation: 10, undistortedLastEpochs: 2)
+    #expect((0..<5).map { augmentation.distorts(epoch: $0, of: 5) } == [true, true, true, false, false])
+    #expect(!Augmentation(undistortedLastEpochs: 0).distorts(epoch: 0, of: 5), "no distortion set: nothing to do")
+  }
+
   /// Shifting moves every pixel by whole pixels and fills what comes in from outside with the
   /// background, image by image (two 3x3 images, worked out by hand).
   @Test func shiftedImages_movesPixelsAndFillsWithBackground() {

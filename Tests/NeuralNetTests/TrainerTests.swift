@@ -109,6 +109,30 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     #expect(a.namedParameters.map(\.value) != c.namedParameters.map(\.value))
   }
 
+  /// The blobs' 8 features read as 2x4 images: epochs the augmentation leaves undistorted train
+  /// exactly as if there were no augmentation, and the distorted ones exactly as before.
+  @Test func undistortedLastEpochs_trainOnTheRowsAsTheyAre() {
+    func run(undistortedLastEpochs: Int?) -> (Sequential, [EpochRecord]) {
+      var options = TrainingOptions(epochs: 2, batchSize: 32)
+      if let undistortedLastEpochs {
+        options.augmentation = AugmentationSetup(
+          augmentation: Augmentation(shift: 1, undistortedLastEpochs: undistortedLastEpochs),
+          height: 2, width: 4, background: 0)
+      }
+      return train(seed: 3, options: options)
+    }
+    let (plain, _) = run(undistortedLastEpochs: nil)
+    let (neverDistorted, _) = run(undistortedLastEpochs: 2)
+    let (alwaysDistorted, alwaysHistory) = run(undistortedLastEpochs: 0)
+    let (lastUndistorted, lastHistory) = run(undistortedLastEpochs: 1)
+    let weights = { (model: Sequential) in model.namedParameters.map(\.value) }
+    #expect(weights(neverDistorted) == weights(plain))
+    #expect(lastHistory[0].trainLoss == alwaysHistory[0].trainLoss, "the first epoch is distorted either way")
+    #expect(lastHistory[1].trainLoss != alwaysHistory[1].trainLoss)
+    #expect(weights(lastUndistorted) != weights(alwaysDistorted))
+    #expect(weights(lastUndistorted) != weights(plain))
+  }
+
   @Test func cosineSchedule_annealsPerEpoch() {
     let (_, history) = train(seed: 3, options: TrainingOptions(epochs: 4, batchSize: 64, schedule: .cosine))
     let expected = (0..<4).map { e in Float(0.01 * (1 + cos(Double.pi * Double(e) / 4)) / 2) }
