@@ -44,7 +44,7 @@ build: $(BIN)
 # module compiled against another module's old struct layout after a struct gains a stored
 # property (swiftlang/swift-package-manager#10502, swiftlang/swift#89636); the binary then
 # crashes, or computes with misread memory and writes the result into the cache. Touching our
-# sources costs about 20 s of release recompiling here; the dependencies stay built.
+# sources costs 20-30 s of release recompiling here; the dependencies stay built.
 $(BIN): $(SOURCES) | setup
 	@touch $(filter %.swift,$(SOURCES))
 	$(SWIFT) build -c release --product pipeline
