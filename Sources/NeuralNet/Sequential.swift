@@ -16,8 +16,8 @@ import Tensor
 /// - `namedBuffers`: the running statistics, updated by training forwards, not by optimizers.
 ///
 /// Two things are done for speed, invisibly to results: a convolution directly followed by a
-/// ReLU runs as one fused pass (`Conv2D.fusedReLU`, bit-identical), and the passes of a model with
-/// convolutions run inside `BLAS.withSingleThreadedGEMM` (the kernels split work themselves).
+/// ReLU runs as one fused pass (`Conv2D.fusedReLU`, bit-identical), and the kernels split their
+/// work over `Workers.count` threads themselves (OpenBLAS stays on the calling thread).
 public struct Sequential: Sendable {
   public let spec: ModelSpec
   public let inputSize: Int
@@ -162,15 +162,6 @@ public struct Sequential: Sendable {
   /// without, batch norms use their running statistics and dropout is the identity.
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
     precondition(x.columns == inputSize, "model expects \(inputSize) input columns, got \(x.shape)")
-    // OpenBLAS on the calling thread only, `gemm` splitting large products over the workers
-    // itself, and OpenBLAS's own pool asleep (see BLAS.withSingleThreadedGEMM). Left to its pool,
-    // OpenBLAS's idle threads spin between GEMMs and take cores from the elementwise kernels and
-    // the optimizer; with another busy process on the machine a 784-800-10 epoch took 1.96 s that
-    // way and 1.21-1.33 s this way (PyTorch 4.0 s), the same on a quiet machine.
-    return BLAS.withSingleThreadedGEMM { forwardLayers(x, training: training) }
-  }
-
-  private mutating func forwardLayers(_ x: Tensor, training: Bool) -> Tensor {
     var h = spec.inputShape.map { x.reshaped([x.rows] + $0) } ?? x
     for slot in slots {
       switch slot {
@@ -191,10 +182,6 @@ public struct Sequential: Sendable {
   /// gradients (call `zeroGradients()` first for a fresh step). Stops at the first layer with
   /// parameters, which computes only its parameter gradients: `dL/dx` of the input is not computed.
   public mutating func backward(_ dLogits: Tensor) {
-    BLAS.withSingleThreadedGEMM { backwardLayers(dLogits) }  // see forward
-  }
-
-  private mutating func backwardLayers(_ dLogits: Tensor) {
     guard let first = slots.firstIndex(where: { $0.hasParameters }) else { return }
     var g = dLogits.reshaped([dLogits.rows] + finalShape)
     for position in slots.indices.reversed() where position >= first {

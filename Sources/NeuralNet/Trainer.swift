@@ -131,7 +131,7 @@ public enum Trainer {
     // Full batch over a model whose rows are independent: split the rows between workers, each
     // with its own replica, in chunks of `dataParallelChunkRows`. A chunk read by the forward
     // GEMM is still in the core's L2 cache when the backward GEMM reads it again.
-    let workers = min(BLAS.threadCount, max(1, n / 512))
+    let workers = min(Workers.count, max(1, n / 512))
     let dataParallel = fullBatch && model.isRowIndependent && workers > 1
     let chunkRows = dataParallel ? min(options.accumulationRows, dataParallelChunkRows) : options.accumulationRows
 
@@ -181,19 +181,16 @@ public enum Trainer {
         var batchLoss = 0.0
         var batchCorrect = 0
         if fullBatch, let groups = parallelGroups {
-          // Data parallel: each replica takes a contiguous share of the chunks with one-thread
-          // GEMMs (narrow GEMMs such as 784x10 gain nothing from OpenBLAS's threads), and the
+          // Data parallel: each replica takes a contiguous share of the chunks, and the
           // gradients are summed in replica order, so the result is the same on every run.
           // Every other step walks the chunks backwards: the chunks a step read last are still
           // in the shared L3 cache, so the next step starts with them instead of re-reading
           // them from memory. (A full batch of 41,000 images is 128 MB; the L3 here holds 32.)
           let replicas = groups.map { _ in Replica(model) }
-          BLAS.withSingleThreadedGEMM {
-            DispatchQueue.concurrentPerform(iterations: groups.count) { worker in
-              replicas[worker].train(
-                fullBatchChunks[groups[worker]], backwards: epoch % 2 == 1, batchSize: y.count,
-                labelSmoothing: options.labelSmoothing)
-            }
+          Workers.concurrentPerform(iterations: groups.count) { worker in
+            replicas[worker].train(
+              fullBatchChunks[groups[worker]], backwards: epoch % 2 == 1, batchSize: y.count,
+              labelSmoothing: options.labelSmoothing)
           }
           for replica in replicas {
             model.addGradients(from: replica.model)

@@ -101,7 +101,7 @@ extension PipelineCommand {
       let reporter = ConsoleReporter()
       let scratch = ScratchRegistry()
       Interruption.install(removing: scratch)
-      BLAS.setThreadCount(threads)
+      Workers.setDefault(threads)
       let started = Date()
       let outcomes = try failing {
         let runner = try locations.runner(reporter: reporter, scratch: scratch)

@@ -233,31 +233,29 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor, padding: Int, stri
         Tensor(uninitializedShape: outShape) { py in
           // Runs write disjoint images of y.
           nonisolated(unsafe) let (x, w, b, y) = (px.baseAddress!, pw.baseAddress!, pb.baseAddress!, py.baseAddress!)
-          let run = {
-            forEachPart(of: n, parts: runs) { _, images in
-              let patches = isPointwise(g) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
-              defer { patches?.deallocate() }
-              for image in images {
-                let xi = x + image * inPlane
-                let yi = y + image * f * cols
-                if let patches { im2col(xi, g, patches) }
-                // (F, C·k·k)·(C·k·k, Ho·Wo) → the image's output planes, in place.
-                cblas_sgemm(
-                  CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(f), blasint(cols), blasint(rows),
-                  1, w, blasint(rows), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 0, yi, blasint(cols))
-                for channel in 0..<f {
-                  let plane = yi + channel * cols
-                  let bc = b[channel]
-                  if fusedReLU {
-                    for q in 0..<cols { plane[q] = max(plane[q] + bc, 0) }
-                  } else {
-                    for q in 0..<cols { plane[q] += bc }
-                  }
+          OpenBLAS.pinToCallingThread()
+          forEachPart(of: n, parts: runs) { _, images in
+            let patches = isPointwise(g) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+            defer { patches?.deallocate() }
+            for image in images {
+              let xi = x + image * inPlane
+              let yi = y + image * f * cols
+              if let patches { im2col(xi, g, patches) }
+              // (F, C·k·k)·(C·k·k, Ho·Wo) → the image's output planes, in place.
+              cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(f), blasint(cols), blasint(rows),
+                1, w, blasint(rows), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 0, yi, blasint(cols))
+              for channel in 0..<f {
+                let plane = yi + channel * cols
+                let bc = b[channel]
+                if fusedReLU {
+                  for q in 0..<cols { plane[q] = max(plane[q] + bc, 0) }
+                } else {
+                  for q in 0..<cols { plane[q] += bc }
                 }
               }
             }
           }
-          if workerCount > 1 { withSingleThreadedBLAS(run) } else { run() }
         }
       }
     }
@@ -307,42 +305,40 @@ public func conv2dBackward(
                   px.baseAddress!, pw.baseAddress!, pdy.baseAddress!, ppw.baseAddress!, ppb.baseAddress!)
                 nonisolated(unsafe) let dx = inputGradient ? pdx.baseAddress : nil
                 nonisolated(unsafe) let reluY = reluOutput == nil ? nil : pyo.baseAddress
-                let run = {
-                  forEachPart(of: n, parts: runs) { part, images in
-                    let pointwise = isPointwise(g)
-                    let patches = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
-                    let patchGradient = inputGradient && !pointwise ? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) : nil
-                    let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: f * cols)
-                    defer {
-                      patches?.deallocate()
-                      patchGradient?.deallocate()
-                      masked?.deallocate()
+                OpenBLAS.pinToCallingThread()
+                forEachPart(of: n, parts: runs) { part, images in
+                  let pointwise = isPointwise(g)
+                  let patches = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+                  let patchGradient = inputGradient && !pointwise ? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) : nil
+                  let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: f * cols)
+                  defer {
+                    patches?.deallocate()
+                    patchGradient?.deallocate()
+                    masked?.deallocate()
+                  }
+                  let (myW, myB) = (sumW + part * f * rows, sumB + part * f)
+                  for image in images {
+                    let xi = x + image * inPlane
+                    var dyi = dy + image * f * cols
+                    if let masked, let reluY {
+                      maskByPositive(dyi, reluY + image * f * cols, masked, f * cols)
+                      dyi = UnsafePointer(masked)
                     }
-                    let (myW, myB) = (sumW + part * f * rows, sumB + part * f)
-                    for image in images {
-                      let xi = x + image * inPlane
-                      var dyi = dy + image * f * cols
-                      if let masked, let reluY {
-                        maskByPositive(dyi, reluY + image * f * cols, masked, f * cols)
-                        dyi = UnsafePointer(masked)
-                      }
-                      if let patches { im2col(xi, g, patches) }
-                      // (F, Ho·Wo)·(Ho·Wo, C·k·k), accumulated.
-                      cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, blasint(f), blasint(rows), blasint(cols),
-                        1, dyi, blasint(cols), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 1, myW, blasint(rows))
-                      for channel in 0..<f { myB[channel] += vectorSum(dyi + channel * cols, cols) }
-                      guard let dx else { continue }
-                      let dxi = dx + image * inPlane
-                      // (C·k·k, F)·(F, Ho·Wo): the patch gradients, folded back onto the image.
-                      cblas_sgemm(
-                        CblasRowMajor, CblasTrans, CblasNoTrans, blasint(rows), blasint(cols), blasint(f),
-                        1, w, blasint(rows), dyi, blasint(cols), 0, patchGradient ?? dxi, blasint(cols))
-                      if let patchGradient { col2im(patchGradient, g, dxi) }
-                    }
+                    if let patches { im2col(xi, g, patches) }
+                    // (F, Ho·Wo)·(Ho·Wo, C·k·k), accumulated.
+                    cblas_sgemm(
+                      CblasRowMajor, CblasNoTrans, CblasTrans, blasint(f), blasint(rows), blasint(cols),
+                      1, dyi, blasint(cols), patches.map { UnsafePointer($0) } ?? xi, blasint(cols), 1, myW, blasint(rows))
+                    for channel in 0..<f { myB[channel] += vectorSum(dyi + channel * cols, cols) }
+                    guard let dx else { continue }
+                    let dxi = dx + image * inPlane
+                    // (C·k·k, F)·(F, Ho·Wo): the patch gradients, folded back onto the image.
+                    cblas_sgemm(
+                      CblasRowMajor, CblasTrans, CblasNoTrans, blasint(rows), blasint(cols), blasint(f),
+                      1, w, blasint(rows), dyi, blasint(cols), 0, patchGradient ?? dxi, blasint(cols))
+                    if let patchGradient { col2im(patchGradient, g, dxi) }
                   }
                 }
-                if workerCount > 1 { withSingleThreadedBLAS(run) } else { run() }
               }
             }
           }

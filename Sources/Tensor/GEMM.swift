@@ -1,5 +1,4 @@
 import CBLAS
-import Synchronization
 
 // MARK: - Matrix multiplication through OpenBLAS
 
@@ -28,10 +27,11 @@ public func gemm(
     scale(&c, by: beta)
     return
   }
-  // Inside `withSingleThreadedGEMM` (a network's passes, on this thread) OpenBLAS runs on the calling
-  // thread only; a large product is then cut into row blocks of C, one per worker, each its own
-  // GEMM. (Large blocks only, so each stays on OpenBLAS's regular kernel path.)
-  let parts = BLAS.splitsRows && m * n * k >= 1 << 22 ? min(workerCount, m / 16) : 1
+  // OpenBLAS runs on the calling thread (see `OpenBLAS`); a large product is cut into row
+  // blocks of C, one per worker, each its own GEMM. (Large blocks only, so each stays on
+  // OpenBLAS's regular kernel path.)
+  OpenBLAS.pinToCallingThread()
+  let parts = m * n * k >= 1 << 22 ? min(workerCount, m / 16) : 1
   a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in
       c.scalars.withUnsafeMutableBufferPointer { pc in
@@ -174,68 +174,4 @@ public func matmul(_ a: Tensor, transposeA: Bool = false, _ b: Tensor, transpose
   var c = Tensor(zeros: [m, n])
   gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
   return c
-}
-
-/// OpenBLAS's global thread pool. GEMM results are bit-for-bit repeatable for a fixed thread
-/// count, but the blocking (and so the rounding) can change with it.
-public enum BLAS {
-  /// Sets the number of threads OpenBLAS uses for every later call in the process, and the
-  /// number of workers the convolution, pooling and normalisation kernels split their work over.
-  public static func setThreadCount(_ n: Int) {
-    precondition(n >= 1, "thread count must be positive")
-    state.withLock { state in
-      state.configured = n
-      if state.singleThreadedRegions == 0 { openblas_set_num_threads(Int32(n)) }
-    }
-  }
-
-  /// The configured thread count (see `setThreadCount`).
-  public static var threadCount: Int { configuredThreadCount }
-
-  /// Runs `body` with OpenBLAS itself on one thread; the layer kernels still split their work
-  /// over `threadCount` workers, and `gemm` cuts large products into one row block per worker.
-  /// `Sequential`'s passes run in one: left multi-threaded, OpenBLAS's idle pool threads spin
-  /// (sched_yield) after every GEMM and compete with the workers for the same cores. Regions may
-  /// nest and overlap.
-  public static func withSingleThreadedGEMM<R>(_ body: () throws -> R) rethrows -> R {
-    enterSingleThreadedRegion()
-    defer { leaveSingleThreadedRegion() }
-    return try $splitsRows.withValue(true) { try body() }
-  }
-
-  /// Whether `gemm` on this thread cuts large products over the workers itself (set by
-  /// `withSingleThreadedGEMM`; task-local, so concurrent MLP work elsewhere is unaffected).
-  @TaskLocal static var splitsRows = false
-
-  // MARK: Single-threaded regions (see withSingleThreadedBLAS)
-
-  private struct State {
-    var configured: Int?
-    var singleThreadedRegions = 0
-  }
-  private static let state = Mutex(State())
-
-  static var configuredThreadCount: Int {
-    state.withLock { state in
-      if let n = state.configured { return n }
-      let n = max(1, Int(openblas_get_num_threads()))
-      state.configured = n
-      return n
-    }
-  }
-
-  static func enterSingleThreadedRegion() {
-    state.withLock { state in
-      if state.configured == nil { state.configured = max(1, Int(openblas_get_num_threads())) }
-      if state.singleThreadedRegions == 0 && state.configured! > 1 { openblas_set_num_threads(1) }
-      state.singleThreadedRegions += 1
-    }
-  }
-
-  static func leaveSingleThreadedRegion() {
-    state.withLock { state in
-      state.singleThreadedRegions -= 1
-      if state.singleThreadedRegions == 0 && state.configured! > 1 { openblas_set_num_threads(Int32(state.configured!)) }
-    }
-  }
 }

@@ -294,16 +294,16 @@ public func countArgmaxMatches(_ z: Tensor, labels: [UInt8]) -> Int {
 // MARK: - Optimizer updates
 
 /// Splits `0..<count` into contiguous chunks (multiples of 8) and runs them on up to
-/// `BLAS.threadCount` threads. Only for elementwise work: each index is visited by exactly one
+/// `Workers.count` threads. Only for elementwise work: each index is visited by exactly one
 /// chunk, so the result does not depend on the split. Small buffers stay on the calling thread.
 func forEachChunk(of count: Int, minimumPerThread: Int = 1 << 15, _ body: @Sendable (Range<Int>) -> Void) {
-  let threads = max(1, min(BLAS.threadCount, count / minimumPerThread))
+  let threads = max(1, min(workerCount, count / minimumPerThread))
   if threads == 1 {
     body(0..<count)
     return
   }
   let chunk = ((count + threads - 1) / threads + 7) / 8 * 8
-  DispatchQueue.concurrentPerform(iterations: threads) { t in
+  Workers.concurrentPerform(iterations: threads) { t in
     let start = min(count, t * chunk)
     body(start..<min(count, start + chunk))
   }

@@ -1,7 +1,51 @@
-import CBLAS
 import Foundation
+import Synchronization
 
-// MARK: - Work splitting for the layer kernels
+// MARK: - Workers: the project's one knob for parallelism
+
+/// How many threads the kernels split their work over. OpenBLAS itself always runs on the calling
+/// thread (see `OpenBLAS.pinToCallingThread`): `gemm` cuts large products into row blocks, one per
+/// worker, and the layer kernels split images, channels or rows the same way.
+///
+/// The count is the process default (`setDefault`, the CLI's `--threads`), unless a caller holds
+/// its own for a while with `withCount`. That override is task-local and travels into the
+/// threads `forEachPart` and `Workers.concurrentPerform` start, so a test that fixes the count
+/// gets it in every kernel it reaches, whatever other tests running beside it do. A kernel's work
+/// split, and so its floating-point summation order, depends on the count and nothing else.
+public enum Workers {
+  /// The count in force here: the innermost `withCount`, else the process default.
+  public static var count: Int { override ?? processDefault.withLock { $0 } }
+
+  /// Sets the process default, for every later kernel call outside a `withCount`.
+  public static func setDefault(_ n: Int) {
+    precondition(n >= 1, "worker count must be positive")
+    processDefault.withLock { $0 = n }
+  }
+
+  /// Runs `body` with `n` workers for every kernel it calls, on this thread and on the workers
+  /// those kernels start.
+  public static func withCount<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+    precondition(n >= 1, "worker count must be positive")
+    return try $override.withValue(n, operation: body)
+  }
+
+  /// `DispatchQueue.concurrentPerform` whose iterations see the caller's `count`.
+  public static func concurrentPerform(iterations: Int, _ body: @Sendable (Int) -> Void) {
+    let n = count
+    DispatchQueue.concurrentPerform(iterations: iterations) { i in
+      $override.withValue(n) { body(i) }
+    }
+  }
+
+  @TaskLocal private static var override: Int?
+
+  /// Before any `setDefault`: OpenBLAS's own default as it loaded (`OPENBLAS_NUM_THREADS`, else
+  /// the cores it may use), read before OpenBLAS is pinned to one thread.
+  private static let processDefault = Mutex(OpenBLAS.threadCountAtLoad)
+}
+
+/// The current worker count (see `Workers`).
+var workerCount: Int { Workers.count }
 
 /// Splits `0..<count` into `parts` contiguous ranges (sizes differ by at most one) and runs
 /// `body(part, range)` for each, concurrently when `parts > 1` and more than one worker is
@@ -23,30 +67,13 @@ func forEachPart(of count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ ra
     for p in 0..<parts { body(p, range(p)) }
     return
   }
-  DispatchQueue.concurrentPerform(iterations: parts) { p in body(p, range(p)) }
+  Workers.concurrentPerform(iterations: parts) { p in body(p, range(p)) }
 }
-
-/// How many workers the layer kernels use: the thread count last given to `BLAS.setThreadCount`
-/// (OpenBLAS's own default before that), the project's one knob for parallelism. Read from
-/// Swift-side state, not from OpenBLAS, which `withSingleThreadedBLAS` lowers to 1 for a while:
-/// a kernel's work split (and so its float summation order) must not depend on what another
-/// thread happens to be doing.
-var workerCount: Int { BLAS.configuredThreadCount }
 
 /// How many parts kernels whose result does not depend on the split (elementwise work, or
 /// reductions that keep each output on one thread) cut their work into: a few per worker, so
 /// Dispatch can balance them when a core is shared with another process.
 var elementwiseParts: Int { workerCount == 1 ? 1 : 4 * workerCount }
-
-/// Runs `body` with OpenBLAS on one thread. For regions where every worker calls GEMM on its own
-/// slice (one image each): per-image products are too small for OpenBLAS to split well, but run
-/// close to single-core peak, and the workers scale instead. Regions may overlap (concurrent
-/// callers): OpenBLAS goes back to the configured count when the last one ends.
-func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
-  BLAS.enterSingleThreadedRegion()
-  defer { BLAS.leaveSingleThreadedRegion() }
-  return body()
-}
 
 // MARK: - Vectorised reductions
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Tensor
 
@@ -108,13 +109,44 @@ import Testing
     #expect(c.scalars == [2 * 11 + 5])
   }
 
-  /// Only re-sets the current count: tests run in parallel in one process, and changing the
-  /// thread count under another test's GEMMs could change their rounding.
-  @Test func blas_threadCountRoundTrips() {
-    let current = BLAS.threadCount
-    #expect(current >= 1)
-    BLAS.setThreadCount(current)
-    #expect(BLAS.threadCount == current)
+  /// A held worker count reaches the threads the kernels start, and is gone afterwards; the
+  /// process default is left alone (tests run in parallel in one process).
+  @Test func workers_heldCountReachesWorkerThreads() {
+    let outside = Workers.count
+    #expect(outside >= 1)
+    let seen = Mutex([Int](repeating: 0, count: 8))
+    Workers.withCount(3) {
+      #expect(Workers.count == 3)
+      Workers.concurrentPerform(iterations: 8) { i in
+        let inner = Workers.count
+        seen.withLock { $0[i] = inner }
+      }
+      Workers.withCount(1) { #expect(Workers.count == 1) }
+    }
+    #expect(seen.withLock { $0 } == [Int](repeating: 3, count: 8))
+    #expect(Workers.count == outside)
+  }
+
+  /// OpenBLAS is on one thread from the first product on, so a product's rounding depends only
+  /// on the worker count and the kernel: the same product under 1 and 2 workers, twice each,
+  /// from threads that run at the same time as other products.
+  @Test func gemm_repeatsBitForBitForAFixedWorkerCount() {
+    var rng = SeededGenerator(seed: 21)
+    let (m, k, n) = (256, 300, 200)  // 15M multiply-adds: split over the workers
+    let a = Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in rng.nextFloat(in: -1, 1) })
+    let b = Tensor(shape: [k, n], scalars: (0..<(k * n)).map { _ in rng.nextFloat(in: -1, 1) })
+    for workers in [1, 2] {
+      let products = Mutex([[Float]](repeating: [], count: 4))
+      Workers.withCount(workers) {
+        Workers.concurrentPerform(iterations: 4) { i in
+          let c = matmul(a, b).scalars
+          products.withLock { $0[i] = c }
+        }
+      }
+      let results = products.withLock { $0 }
+      for result in results.dropFirst() { #expect(result == results[0]) }
+    }
+    #expect(OpenBLAS.threadsInUse == 1)
   }
 }
 
