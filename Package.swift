@@ -44,6 +44,10 @@ let package = Package(
       ]
     ),
 
+    // MARK: - What the process runs on: the CPU, OpenBLAS's kernels (restarting on better ones), doctor
+
+    .target(name: "Machine", dependencies: ["Tensor", "DataIO"]),
+
     // MARK: - The HTML run report: plain value types in, one self-contained file out
 
     .target(name: "Report"),
@@ -60,7 +64,9 @@ let package = Package(
         "DigitsPipeline",
         "Pipeline",
         "DataIO",
+        "Machine",
         "Report",
+        "Tensor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -69,7 +75,7 @@ let package = Package(
 
     .executableTarget(
       name: "DigitsBench",
-      dependencies: ["DataIO", "NeuralNet", "Tensor"]
+      dependencies: ["DataIO", "Machine", "NeuralNet", "Tensor"]
     ),
 
     // MARK: - Fuzz targets: real only in `make fuzz` (-DFUZZING, -sanitize=fuzzer); stubs otherwise
@@ -90,9 +96,11 @@ let package = Package(
       name: "DataIOTests",
       dependencies: ["DataIO", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
+    .testTarget(name: "MachineTests", dependencies: ["Machine", "Tensor"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
     .testTarget(
-      name: "DigitsPipelineTests", dependencies: ["DigitsPipeline", "Pipeline", "DataIO", "NeuralNet", "Tensor", "TestSupport"]),
+      name: "DigitsPipelineTests",
+      dependencies: ["DigitsPipeline", "Pipeline", "DataIO", "Machine", "NeuralNet", "Tensor", "TestSupport"]),
   ]
 )

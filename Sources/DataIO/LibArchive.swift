@@ -205,3 +205,7 @@ final class ZipWriter {
     guard archive_write_close(handle) == ARCHIVE_OK else { throw failure("cannot finish the zip") }
   }
 }
+
+/// The libarchive this process linked, as it names itself with the libraries it was built with
+/// (`archive_version_details`: "libarchive 3.6.2 zlib/1.2.13 liblzma/5.4.1 ...").
+public let libarchiveVersion: String = String(cString: archive_version_details())

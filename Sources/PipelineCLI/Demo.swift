@@ -2,6 +2,7 @@ import ArgumentParser
 import DataIO
 import DigitsPipeline
 import Foundation
+import Machine
 import Pipeline
 import Report
 import Tensor
@@ -32,6 +33,7 @@ extension PipelineCommand {
     }
 
     func run() throws {
+      KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
       let reporter = ConsoleReporter()
       let scratch = ScratchRegistry()
       Interruption.install(removing: scratch)

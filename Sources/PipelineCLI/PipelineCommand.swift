@@ -1,6 +1,7 @@
 import ArgumentParser
 import DigitsPipeline
 import Foundation
+import Machine
 import Pipeline
 import Tensor
 
@@ -21,8 +22,9 @@ struct PipelineCommand: ParsableCommand {
         pipeline run --set train.epochs=3 --dry-run     # what a change would re-run
         pipeline run --model input/pretrained.npz --skip evaluate   # no training, no evaluation
         pipeline status                                 # fresh / stale / missing per stage
+        pipeline doctor                                 # CPU, OpenBLAS kernels, threads, versions
       """,
-    subcommands: [Run.self, Status.self, Dag.self, Demo.self, Clean.self],
+    subcommands: [Run.self, Status.self, Dag.self, Demo.self, Doctor.self, Clean.self],
     defaultSubcommand: Run.self)
 }
 
@@ -87,7 +89,7 @@ extension PipelineCommand {
             help: ArgumentHelp("Leave a stage out, e.g. evaluate (repeatable). Stages that others still need cannot be skipped.", valueName: "STAGE"))
     var skipped: [String] = []
 
-    @Option(help: "OpenBLAS threads. Results are bit-identical for a given seed and thread count.")
+    @Option(help: "Worker threads for the network's kernels (OpenBLAS runs on each worker's own thread). Results are bit-identical for a given machine, seed and thread count.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(name: .customLong("no-wait"), help: "Fail at once when another run holds the output folder, instead of waiting.")
@@ -98,6 +100,7 @@ extension PipelineCommand {
     }
 
     func run() throws {
+      KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
       let reporter = ConsoleReporter()
       let scratch = ScratchRegistry()
       Interruption.install(removing: scratch)

@@ -128,9 +128,11 @@ final class RunningPipeline: @unchecked Sendable {
   private var printed = Data()
   private var complaints = Data()
 
-  init(executable: URL, arguments: [String]) throws {
+  /// `environment` nil: this process's own.
+  init(executable: URL, arguments: [String], environment: [String: String]? = nil) throws {
     process.executableURL = executable
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Machine
+
+extension PipelineCommand {
+  /// What the pipeline runs on, and whether OpenBLAS runs the kernels this CPU deserves.
+  struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show the CPU, OpenBLAS and the kernels it runs (and why), the threads, Swift and libarchive.",
+      discussion: """
+        Like `run`, it first checks the kernels OpenBLAS picked against the CPU's vector extensions: \
+        when OpenBLAS fell back to kernels narrower than the CPU's (Debian 12's OpenBLAS 0.3.21 does on \
+        Intel Xeons of 2023 and later) and OPENBLAS_CORETYPE is not set, it starts again with \
+        OPENBLAS_CORETYPE set to the best kernels for the CPU, and says so. A user's own \
+        OPENBLAS_CORETYPE is always kept.
+        """)
+
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
+
+    @Flag(help: "Print only the name of the kernels in use (for scripts: `make test` runs the tests on them).")
+    var coreType = false
+
+    func run() throws {
+      let choice = KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
+      let summary = MachineSummary.current(kernelChoice: choice)
+      if coreType {
+        print(summary.kernel)
+      } else if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+      } else {
+        summary.lines.forEach { print($0) }
+      }
+    }
+  }
+}

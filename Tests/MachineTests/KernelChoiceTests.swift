@@ -1,0 +1,108 @@
+import Machine
+import Testing
+
+@Suite struct CPUTests {
+  @Test func cpuinfo_readsTheFirstProcessorOnly() throws {
+    let amd = try #require(CPU(cpuinfo: amdEPYCCPUInfo))
+    #expect(amd.vendor == "AuthenticAMD")
+    #expect(amd.modelName == "AMD EPYC")
+    #expect(amd.family == 25 && amd.model == 17)
+    #expect(amd.hasAVX2 && amd.hasAVX512 && amd.hasAVX512BF16 && !amd.hasAMX)
+    #expect(amd.widestVectors == "AVX-512")
+
+    let intel = try #require(CPU(cpuinfo: intelXeonCPUInfo))
+    #expect(intel.vendor == "GenuineIntel" && intel.family == 6 && intel.model == 207)
+    #expect(intel.hasAVX512BF16 && intel.hasAMX)
+
+    #expect(!avx2CPU.hasAVX512 && avx2CPU.hasAVX2 && avx2CPU.widestVectors == "AVX2")
+    #expect(!sseCPU.hasAVX2 && sseCPU.widestVectors == "SSE")
+  }
+
+  @Test func cpuinfo_withoutFlags_isUnknown() {
+    #expect(CPU(cpuinfo: "") == nil)
+    #expect(CPU(cpuinfo: "processor\t: 0\nmodel name\t: something\n") == nil)
+  }
+}
+
+@Suite struct KernelChoiceTests {
+  let amd = CPU(cpuinfo: amdEPYCCPUInfo)!
+  let intel = CPU(cpuinfo: intelXeonCPUInfo)!
+
+  /// What Debian 12's OpenBLAS 0.3.21 does by itself: Cooperlake on the AMD EPYC, kept.
+  @Test func amdEPYC_keepsWhatOpenBLASPicked() {
+    let choice = KernelChoice.decide(loadedCore: "Cooperlake", cpu: amd, environment: [:])
+    #expect(choice.action == .keep)
+    #expect(choice.reason == "picked by OpenBLAS for this CPU")
+  }
+
+  /// ... and Prescott on the Intel Xeon, which it does not know: restart on Cooperlake.
+  @Test func intelXeonOnPrescott_restartsOnCooperlake() {
+    let choice = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: ["PATH": "/usr/bin"])
+    #expect(choice.action == .restart(coreType: "Cooperlake"))
+    #expect(choice.reason.contains("Prescott") && choice.reason.contains("AVX-512"))
+  }
+
+  /// The restarted process keeps what it was given, says why, and never restarts again, even if
+  /// OpenBLAS did not take the setting.
+  @Test func restartedProcess_keepsAndSaysWhy() {
+    let restarted = ["OPENBLAS_CORETYPE": "Cooperlake", "DIGITS_OPENBLAS_REPLACED_CORE": "Prescott"]
+    let choice = KernelChoice.decide(loadedCore: "Cooperlake", cpu: intel, environment: restarted)
+    #expect(choice.action == .keep)
+    #expect(choice.reason.contains("set by digits") && choice.reason.contains("Prescott"))
+    let ignored = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: restarted)
+    #expect(ignored.action == .keep)
+    let unsetSince = KernelChoice.decide(
+      loadedCore: "Prescott", cpu: intel, environment: ["DIGITS_OPENBLAS_REPLACED_CORE": "Prescott"])
+    #expect(unsetSince.action == .keep)
+  }
+
+  /// A user's OPENBLAS_CORETYPE is respected, even a slow one, and even one this OpenBLAS lacks.
+  @Test func usersCoreType_isAlwaysKept() {
+    for cpu in [amd, intel, avx2CPU] {
+      let choice = KernelChoice.decide(loadedCore: "Prescott", cpu: cpu, environment: ["OPENBLAS_CORETYPE": "Prescott"])
+      #expect(choice.action == .keep)
+      #expect(choice.reason == "OPENBLAS_CORETYPE=Prescott, set in the environment")
+    }
+    let unknown = KernelChoice.decide(
+      loadedCore: "Cooperlake", cpu: intel, environment: ["OPENBLAS_CORETYPE": "SapphireRapids"])
+    #expect(unknown.action == .keep)
+    #expect(unknown.reason.contains("no such kernels and picked Cooperlake"))
+    // Set but empty is not a choice: OpenBLAS ignores it too.
+    let empty = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: ["OPENBLAS_CORETYPE": ""])
+    #expect(empty.action == .restart(coreType: "Cooperlake"))
+  }
+
+  @Test func bestCore_followsTheWidestVectors() {
+    #expect(KernelChoice.bestCore(for: amd) == "Cooperlake")
+    #expect(KernelChoice.bestCore(for: intel) == "Cooperlake")
+    var noBF16 = intel
+    noBF16.flags.remove("avx512_bf16")
+    #expect(KernelChoice.bestCore(for: noBF16) == "SkylakeX")
+    #expect(KernelChoice.bestCore(for: avx2CPU) == "Haswell")
+    #expect(KernelChoice.bestCore(for: sseCPU) == nil)
+    var avxOnly = sseCPU
+    avxOnly.flags.insert("avx")
+    #expect(KernelChoice.bestCore(for: avxOnly) == "Sandybridge")
+    // AVX-512 without every subset SkylakeX's kernels use (a Xeon Phi, say) is not AVX-512 here.
+    var partial = noBF16
+    partial.flags.remove("avx512bw")
+    #expect(KernelChoice.bestCore(for: partial) == "Haswell")
+  }
+
+  /// Only a narrower family is replaced: SkylakeX on a BF16 CPU runs the same single-precision
+  /// kernels as Cooperlake; Haswell on an AVX2 CPU is the best there is; an SSE CPU has nothing better.
+  @Test func sameVectorWidth_isKept() {
+    #expect(KernelChoice.decide(loadedCore: "SkylakeX", cpu: intel, environment: [:]).action == .keep)
+    #expect(KernelChoice.decide(loadedCore: "Zen", cpu: avx2CPU, environment: [:]).action == .keep)
+    #expect(KernelChoice.decide(loadedCore: "Prescott", cpu: sseCPU, environment: [:]).action == .keep)
+    #expect(KernelChoice.decide(loadedCore: "Haswell", cpu: amd, environment: [:]).action == .restart(coreType: "Cooperlake"))
+    #expect(KernelChoice.decide(loadedCore: "Prescott", cpu: avx2CPU, environment: [:]).action == .restart(coreType: "Haswell"))
+    #expect(KernelChoice.decide(loadedCore: "Nehalem", cpu: nil, environment: [:]).action == .keep)
+  }
+
+  @Test func vectorLevels_orderTheFamilies() {
+    let families = ["Prescott", "Nehalem", "Sandybridge", "Haswell", "Zen", "SkylakeX", "Cooperlake"]
+    #expect(families.map(KernelChoice.vectorLevel(ofCore:)) == [0, 0, 1, 2, 2, 3, 3])
+    #expect(KernelChoice.vectorLevel(ofCore: "HASWELL") == 2)
+  }
+}
