@@ -89,7 +89,7 @@ public struct ReportStage: Stage {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return ReportDocument.Run(
       pipelineFile: pipelineFile, parameters: String(decoding: try encoder.encode(configuration), as: UTF8.self),
-      seed: configuration.seed, stages: stages)
+      seed: configuration.seed, stages: stages, machine: try context.manifest(of: members[0]).machine)
   }
 
   /// Validation rows whose predicted class is wrong, most confident first.

@@ -91,7 +91,8 @@ public struct CacheStore: Sendable {
   @discardableResult
   public func commit(
     temporary: URL, stage: String, version: Int, fingerprint: Fingerprint, parameters: String,
-    inputs: [String: Fingerprint], externalFiles: [String: Fingerprint], seconds: Double
+    inputs: [String: Fingerprint], externalFiles: [String: Fingerprint], seconds: Double,
+    machine: [String]? = nil
   ) throws -> Manifest {
     let names = try FileManager.default.contentsOfDirectory(atPath: temporary.path).sorted()
     let files = try names.map { name in
@@ -101,7 +102,8 @@ public struct CacheStore: Sendable {
     }
     let manifest = Manifest(
       stage: stage, version: version, fingerprint: fingerprint, parameters: parameters,
-      inputs: inputs, externalFiles: externalFiles, files: files, created: Date(), seconds: seconds)
+      inputs: inputs, externalFiles: externalFiles, files: files, created: Date(), seconds: seconds,
+      machine: machine)
     let encoder = JSONEncoder.iso8601
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     try encoder.encode(manifest).write(to: temporary.appending(path: Manifest.fileName))

@@ -20,6 +20,10 @@ public struct Manifest: Codable, Sendable, Equatable {
   public var created: Date
   /// How long the stage took to run, for reports and for planning.
   public var seconds: Double
+  /// What computed it, one fact a line (`pipeline doctor`'s: CPU, BLAS kernels, threads,
+  /// versions), as the runner was given it; nil in entries made before manifests recorded it.
+  /// Results are repeatable for a machine and thread count, so this says which ones these are.
+  public var machine: [String]?
 
   public static let fileName = "manifest.json"
 }

@@ -46,11 +46,14 @@ public struct Runner: Sendable {
   public let reporter: any Reporter
   /// What the run is building at any moment; a signal handler removes it (see ``ScratchRegistry``).
   public let scratch: ScratchRegistry
+  /// What this process computes on, recorded in the manifest of every entry it makes.
+  public let machine: [String]?
 
   public init(
     graph: PipelineGraph, outputDirectory: URL, reporter: any Reporter = SilentReporter(),
-    scratch: ScratchRegistry = ScratchRegistry()
+    scratch: ScratchRegistry = ScratchRegistry(), machine: [String]? = nil
   ) {
+    self.machine = machine
     self.graph = graph
     self.outputDirectory = outputDirectory
     self.cache = CacheStore(root: outputDirectory.appending(path: "cache", directoryHint: .isDirectory))
@@ -204,7 +207,7 @@ public struct Runner: Sendable {
       try cache.commit(
         temporary: temporary, stage: stage.name, version: type(of: stage).version,
         fingerprint: planned.fingerprint, parameters: try stage.canonicalParameters(),
-        inputs: planned.inputs, externalFiles: planned.externalFiles, seconds: seconds)
+        inputs: planned.inputs, externalFiles: planned.externalFiles, seconds: seconds, machine: machine)
       return seconds
     } catch {
       try? FileManager.default.removeItem(at: temporary)

@@ -33,12 +33,13 @@ extension PipelineCommand {
     }
 
     func run() throws {
-      KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
+      let kernels = KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
       let reporter = ConsoleReporter()
       let scratch = ScratchRegistry()
       Interruption.install(removing: scratch)
+      let machine = MachineSummary.current(kernelChoice: kernels).lines
       let outcomes = try failing {
-        try locations.runner(reporter: reporter, scratch: scratch).run(target: "predict")
+        try locations.runner(reporter: reporter, scratch: scratch, machine: machine).run(target: "predict")
       }
       reporter.finishLine()
       let (pixels, probabilities) = try failing {

@@ -48,12 +48,13 @@ struct Locations: ParsableArguments {
 
   var outputURL: URL { URL(filePath: output, directoryHint: .isDirectory) }
 
-  func runner(reporter: any Reporter, scratch: ScratchRegistry = ScratchRegistry()) throws -> Runner {
+  /// `machine`: what this process computes on, for the manifests of the entries it makes.
+  func runner(reporter: any Reporter, scratch: ScratchRegistry = ScratchRegistry(), machine: [String]? = nil) throws -> Runner {
     let configuration = try DigitsPipeline.loadConfiguration(from: URL(filePath: pipeline), overrides: overrides)
     let graph = try DigitsPipeline.graph(
       configuration: configuration, input: URL(filePath: input), inputDescription: input,
       pretrainedModel: model.map { URL(filePath: $0) }, pipelineFile: pipeline)
-    return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch)
+    return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch, machine: machine)
   }
 }
 
@@ -100,14 +101,15 @@ extension PipelineCommand {
     }
 
     func run() throws {
-      KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
+      let kernels = KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
       let reporter = ConsoleReporter()
       let scratch = ScratchRegistry()
       Interruption.install(removing: scratch)
       Workers.setDefault(threads)
+      let machine = MachineSummary.current(kernelChoice: kernels).lines
       let started = Date()
       let outcomes = try failing {
-        let runner = try locations.runner(reporter: reporter, scratch: scratch)
+        let runner = try locations.runner(reporter: reporter, scratch: scratch, machine: machine)
         return try runner.run(target: stage, force: force, dryRun: dryRun, skipping: skipped, waitForLock: !noWait)
       }
       reporter.finishLine()

@@ -82,6 +82,9 @@ extension ReportDocument {
       <dt>Stages</dt><dd>\(run.stages.count) (\(cached) from cache, \(run.stages.count - cached) ran)</dd>
       <dt>Total time</dt><dd>\(Format.fixed(total, decimals: 2)) s</dd>
       </dl>
+      <h3>Trained on</h3>
+      \(run.machine.map { "<pre id=\"machine\">\(escapeMarkup($0.joined(separator: "\n")))</pre>" }
+        ?? "<p class=\"empty\" id=\"machine\">Not recorded in the model's cache entry.</p>")
       <h3>Stages</h3>
       \(table(
         headers: [("#", true), ("Stage", false), ("Fingerprint", false), ("Seconds", true), ("Source", false)],

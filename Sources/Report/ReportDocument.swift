@@ -32,12 +32,16 @@ public struct ReportDocument: Sendable {
     public var seed: UInt64
     /// In the order they ran.
     public var stages: [Stage]
+    /// What the model was trained on, one fact a line (CPU, BLAS kernels, threads, versions);
+    /// nil when its cache entry did not record it.
+    public var machine: [String]?
 
-    public init(pipelineFile: String, parameters: String, seed: UInt64, stages: [Stage]) {
+    public init(pipelineFile: String, parameters: String, seed: UInt64, stages: [Stage], machine: [String]? = nil) {
       self.pipelineFile = pipelineFile
       self.parameters = parameters
       self.seed = seed
       self.stages = stages
+      self.machine = machine
     }
   }
 

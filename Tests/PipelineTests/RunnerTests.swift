@@ -36,6 +36,21 @@ import Testing
     #expect(try published() == "ABAB")
   }
 
+  /// Every entry a run makes records the machine the runner was given; entries it finds cached
+  /// keep what they recorded.
+  @Test func manifests_recordTheMachineThatComputedThem() throws {
+    let first = try runner().run()
+    let stages = try PipelineGraph([SourceStage(file: sourceFile, log: log), RepeatStage(
+      name: "repeat", parameters: .init(times: 3), inputs: ["source"], log: log)])
+    let second = try Runner(graph: stages, outputDirectory: output, machine: ["CPU  test", "kernels  Haswell"]).run()
+    func machine(_ outcome: StageOutcome) throws -> [String]? {
+      try JSONDecoder.iso8601.decode(
+        Manifest.self, from: Data(contentsOf: outcome.directory.appending(path: Manifest.fileName))).machine
+    }
+    #expect(try first.map(machine) == [nil, nil, nil])
+    #expect(try second.map(machine) == [nil, ["CPU  test", "kernels  Haswell"]])  // source was cached
+  }
+
   @Test func secondRun_withNothingChanged_runsNothing() throws {
     try runner().run()
     log.reset()

@@ -51,6 +51,22 @@ import Testing
     #expect(parameters.contains("optimizer: adamw <lr=0.001 & wd=0.01>"))
   }
 
+  /// The machine the model was trained on, line by line as its cache entry recorded it, or a
+  /// plain statement that it was not recorded.
+  @Test func runSection_showsWhatTheModelWasTrainedOn() throws {
+    var recorded = document
+    recorded.run.machine = ["CPU         AMD EPYC <test>, 2 cores", "kernels     Cooperlake: picked by OpenBLAS"]
+    let machine = try Markup(recorded.html()).element(id: "machine")
+    #expect(machine.name == "pre")
+    #expect(machine.stringValue == "CPU         AMD EPYC <test>, 2 cores\nkernels     Cooperlake: picked by OpenBLAS")
+
+    var unrecorded = document
+    unrecorded.run.machine = nil
+    let missing = try Markup(unrecorded.html()).element(id: "machine")
+    #expect(missing.name == "p")
+    #expect(missing.text == "Not recorded in the model's cache entry.")
+  }
+
   @Test func trainingSection_hasBothCurvesAndAnEpochTable() throws {
     let training = try Markup(document.html()).element(id: "training")
     let plots = try training.descendants("svg")
