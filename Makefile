@@ -15,13 +15,15 @@ BIN      := .build/release/pipeline
 STAGES   := unpack parse split normalise train evaluate predict
 RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: all setup build run test bench fuzz status dag demo clean help $(STAGES)
+.PHONY: all setup build run test test-kernel doctor bench fuzz status dag demo clean help $(STAGES)
 
 all: run
 
 help:
 	@echo "make                 set up, build, run $(PIPELINE) -> $(OUTPUT)/submission.csv"
-	@echo "make test            run the tests"
+	@echo "make test            run the tests, on the OpenBLAS kernels \`pipeline run\` would choose"
+	@echo "make test-kernel     the Tensor and NeuralNet tests again on CORETYPE=$(CORETYPE) (OpenBLAS kernels)"
+	@echo "make doctor          the CPU, OpenBLAS's kernels and why, threads, Swift and libarchive"
 	@echo "make bench           speed beside pandas, numpy and PyTorch; every pipeline from an empty cache"
 	@echo "make fuzz            libFuzzer on the CSV parser and the zip reader, FUZZ_TIME=$(FUZZ_TIME) s each"
 	@echo "make <stage>         bring one stage up to date: $(STAGES)"
@@ -69,10 +71,25 @@ demo: build
 clean: build
 	@$(BIN) clean --output $(OUTPUT)
 
-# build --build-tests builds the pipeline executable too, which the process tests run.
+doctor: build
+	@$(BIN) doctor
+
+# build --build-tests builds the pipeline executable too, which the process tests run. The tests
+# run on the kernels the pipeline itself would run here (`pipeline doctor --core-type`: the user's
+# OPENBLAS_CORETYPE, or what OpenBLAS picked, or the better ones the pipeline restarts on), so that
+# a CPU Debian's OpenBLAS does not know does not slow the suite down to generic kernels either.
+DEBUG_BIN := .build/debug/pipeline
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	OPENBLAS_CORETYPE=$$($(DEBUG_BIN) doctor --core-type) $(SWIFT) test --skip-build
+
+# The numeric suites once more on other OpenBLAS kernels (Haswell: any AVX2 machine runs them), so
+# that a test tied to one kernel's rounding fails on every machine, not only on some. `.ci/run`
+# runs it after `make test`.
+CORETYPE ?= Haswell
+test-kernel: setup
+	$(SWIFT) build --build-tests
+	OPENBLAS_CORETYPE=$(CORETYPE) $(SWIFT) test --skip-build --filter '^(TensorTests|NeuralNetTests)\.'
 
 # OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) may be set on this kind of machine to make OpenBLAS pick
 # an older, safer kernel. A benchmark wants the kernel a user would get, so it unsets both, here only.
