@@ -15,20 +15,21 @@ let package = Package(
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
-    // MARK: - C libraries (Debian: libarchive-dev, libopenblas-dev)
+    // MARK: - C libraries (Debian: libarchive-dev, libopenblas-dev; glibc's allocator)
 
     .systemLibrary(
       name: "CArchive",
       pkgConfig: "libarchive",
       providers: [.apt(["libarchive-dev"])]
     ),
+    .systemLibrary(name: "CMalloc"),  // glibc's mallopt
     .systemLibrary(
       name: "CBLAS",
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
     ),
 
-    // MARK: - Numerics: the only layer with unsafe pointer code
+    // MARK: - Numerics: tensors, GEMM through OpenBLAS, the layer kernels (most of the pointer code)
 
     .target(name: "Tensor", dependencies: ["CBLAS"]),
 
@@ -46,7 +47,7 @@ let package = Package(
 
     // MARK: - What the process runs on: the CPU, OpenBLAS's kernels (restarting on better ones), doctor
 
-    .target(name: "Machine", dependencies: ["Tensor", "DataIO"]),
+    .target(name: "Machine", dependencies: ["Tensor", "DataIO", "CMalloc"]),
 
     // MARK: - The HTML run report: plain value types in, one self-contained file out
 

@@ -7,8 +7,10 @@
 //   digits-bench mlp TRAIN_CSV EPOCHS      784-800-10, Adam, batch 128, on 90% of the rows
 //   digits-bench cnn TRAIN_CSV TEST_CSV EPOCHS
 //                                          the reference CNN, as mlp; then predicts test.csv
+//   digits-bench doctor                    what it runs on (`pipeline doctor`'s summary), as JSON
 import DataIO
 import Foundation
+import Machine
 import NeuralNet
 import Tensor
 
@@ -63,9 +65,15 @@ func timeTraining(_ spec: ModelSpec, trainCSV: String, epochs: Int) throws
   return (model, times[times.count / 2], accuracy)
 }
 
+// Before any numeric work, as `pipeline run` does: the kernels a user of `pipeline` gets.
+let kernelChoice = ProcessSetup.prepareForNumericWork { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
   switch arguments.first {
+  case "doctor" where arguments.count == 1:
+    let summary = MachineSummary.current(kernelChoice: kernelChoice)
+    print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
+
   case "parse" where arguments.count == 3:
     var rows = 0
     let elapsed = try seconds {
@@ -119,7 +127,7 @@ do {
     ])
 
   default:
-    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS | cnn TRAIN TEST EPOCHS")
+    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS | cnn TRAIN TEST EPOCHS | doctor")
   }
 } catch {
   FileHandle.standardError.write(Data("digits-bench: \(error)\n".utf8))

@@ -22,7 +22,7 @@ extension PipelineCommand {
     var coreType = false
 
     func run() throws {
-      let choice = KernelSelection.ensureBestKernel(log: ConsoleReporter.printError)
+      let choice = ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError)
       let summary = MachineSummary.current(kernelChoice: choice)
       if coreType {
         print(summary.kernel)

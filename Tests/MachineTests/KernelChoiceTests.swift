@@ -106,3 +106,12 @@ import Testing
     #expect(KernelChoice.vectorLevel(ofCore: "HASWELL") == 2)
   }
 }
+
+@Suite struct MemoryPolicyTests {
+  /// glibc accepts both thresholds (it refuses, and keeps its defaults, past limits of its own).
+  @Test(.enabled(if: CPU.current() != nil, "glibc on Linux only"))
+  func keepFreedBlocks_isAcceptedByTheAllocator() {
+    #expect(MemoryPolicy.mmapThreshold > 100 << 20)  // an inference batch's largest activation
+    #expect(MemoryPolicy.keepFreedBlocks())
+  }
+}

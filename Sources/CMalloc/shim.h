@@ -1,0 +1,3 @@
+// glibc's allocator settings (mallopt), which its Swift module does not export. Part of libc: no
+// library to link. Only the Machine module imports this.
+#include <malloc.h>
