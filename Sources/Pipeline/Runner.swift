@@ -173,8 +173,7 @@ public struct Runner: Sendable {
       let reason = forced.contains(stage.name) ? "forced"
         : stage.state == .fresh ? "cache entry damaged"
         : stage.state == .stale ? "inputs or parameters changed" : "not in the cache"
-      reporter.report(.stageStarted(stage: stage.name, fingerprint: stage.fingerprint, reason: reason))
-      let seconds = try execute(graph.stage(named: stage.name)!, planned: stage, runStarted: runStarted)
+      let seconds = try execute(graph.stage(named: stage.name)!, planned: stage, reason: reason, runStarted: runStarted)
       reporter.report(.stageFinished(stage: stage.name, seconds: seconds))
       try publish(stage: graph.stage(named: stage.name)!, from: directory)
       outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .ran(seconds: seconds), directory: directory))
@@ -183,14 +182,16 @@ public struct Runner: Sendable {
   }
 
   /// Runs one stage into a temporary folder and commits it; on any error the folder is removed
-  /// and the cache is as it was.
-  private func execute(_ stage: any Stage, planned: PlannedStage, runStarted: Date) throws -> Double {
+  /// and the cache is as it was. Reports the stage started only once its folder is registered for
+  /// removal, so an interruption from then on (a user's Ctrl-C on seeing the line) leaves nothing.
+  private func execute(_ stage: any Stage, planned: PlannedStage, reason: String, runStarted: Date) throws -> Double {
     let inputDirectories = planned.inputs.reduce(into: [String: URL]()) { directories, input in
       directories[input.key] = cache.entryDirectory(stage: input.key, fingerprint: input.value)
     }
     let temporary = try cache.makeTemporaryDirectory(stage: stage.name, fingerprint: planned.fingerprint)
     scratch.register(temporary)
     defer { scratch.unregister(temporary) }
+    reporter.report(.stageStarted(stage: stage.name, fingerprint: planned.fingerprint, reason: reason))
     do {
       let context = StageContext(
         outputDirectory: temporary, inputDirectories: inputDirectories,

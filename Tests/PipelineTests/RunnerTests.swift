@@ -36,6 +36,35 @@ import Testing
     #expect(try published() == "ABAB")
   }
 
+  /// "[stage] running" is the moment users (and the process tests) interrupt at: by then the
+  /// stage's temporary folder exists and is registered for removal, so Ctrl-C leaves nothing.
+  @Test func stageStarted_isReportedOnceItsTemporaryFolderIsRegistered() throws {
+    final class FolderWatcher: Reporter, @unchecked Sendable {
+      let cache: URL
+      let scratch: ScratchRegistry
+      var seen: [String: (folders: [String], removed: [URL])] = [:]
+      init(cache: URL, scratch: ScratchRegistry) { (self.cache, self.scratch) = (cache, scratch) }
+      func report(_ event: RunEvent) {
+        guard case .stageStarted(let stage, _, _) = event else { return }
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: cache.appending(path: stage).path)) ?? []
+        // What a signal handler would remove now, put back so the stage can go on.
+        let registered = scratch.removeAll()
+        for url in registered {
+          try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+          scratch.register(url)
+        }
+        seen[stage] = (folders, registered)
+      }
+    }
+    let scratch = ScratchRegistry()
+    let watcher = FolderWatcher(cache: output.appending(path: "cache"), scratch: scratch)
+    let stages: [any Stage] = [SourceStage(file: sourceFile, log: log)]
+    try Runner(graph: try PipelineGraph(stages), outputDirectory: output, reporter: watcher, scratch: scratch).run()
+    let source = try #require(watcher.seen["source"])
+    #expect(source.folders.count == 1 && source.folders[0].hasPrefix(".tmp-"))
+    #expect(source.removed.map(\.lastPathComponent) == source.folders)
+  }
+
   /// Every entry a run makes records the machine the runner was given; entries it finds cached
   /// keep what they recorded.
   @Test func manifests_recordTheMachineThatComputedThem() throws {
