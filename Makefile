@@ -2,6 +2,9 @@
 #   make [PIPELINE=pipelines/x.yaml] [INPUT=path.zip] [OUTPUT=dir] [SET="train.epochs=3 ..."] [FORCE=1]
 #   make bench [BENCH_PIPELINES="pipelines/seed.yaml ..."]
 
+# bash for PIPESTATUS in test-kernel.
+SHELL := /bin/bash
+
 PIPELINE ?= pipelines/default.yaml
 INPUT    ?= input/digit-recognizer.zip
 OUTPUT   ?= output
@@ -81,15 +84,22 @@ doctor: build
 DEBUG_BIN := .build/debug/pipeline
 test: setup
 	$(SWIFT) build --build-tests
-	OPENBLAS_CORETYPE=$$($(DEBUG_BIN) doctor --core-type) $(SWIFT) test --skip-build
+	@core=$$($(DEBUG_BIN) doctor --core-type) && [ -n "$$core" ] \
+	  || { echo "make test: '$(DEBUG_BIN) doctor --core-type' named no kernels" >&2; exit 1; }; \
+	echo "OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build"; \
+	OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build
 
 # The numeric suites once more on other OpenBLAS kernels (Haswell: any AVX2 machine runs them), so
 # that a test tied to one kernel's rounding fails on every machine, not only on some. `.ci/run`
 # runs it after `make test`.
 CORETYPE ?= Haswell
+# A filter that matched nothing would pass, so the run must report tests.
 test-kernel: setup
 	$(SWIFT) build --build-tests
-	OPENBLAS_CORETYPE=$(CORETYPE) $(SWIFT) test --skip-build --filter '^(TensorTests|NeuralNetTests)\.'
+	OPENBLAS_CORETYPE=$(CORETYPE) $(SWIFT) test --skip-build --filter '^(TensorTests|NeuralNetTests)\.' 2>&1 \
+	  | tee .build/test-kernel.log; status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || exit $$status; \
+	grep -q "Test run with [1-9][0-9]* tests" .build/test-kernel.log \
+	  || { echo "make test-kernel: no test ran" >&2; exit 1; }
 
 # OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) may be set on this kind of machine to make OpenBLAS pick
 # an older, safer kernel. A benchmark wants the kernel a user would get, so it unsets both, here only.

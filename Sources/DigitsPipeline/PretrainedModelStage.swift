@@ -11,7 +11,9 @@ public struct PretrainedModelStage: Stage {
   public typealias Output = TrainedModel
 
   public static let version = 1
-  public let name = "pretrained"
+  /// The stage's name, in the graph and in the cache.
+  public static let stageName = "pretrained"
+  public let name = stageName
   public let parameters = Parameters()
   public let inputs = ["normalise"]
   public let model: URL

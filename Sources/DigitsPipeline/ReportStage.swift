@@ -89,7 +89,14 @@ public struct ReportStage: Stage {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return ReportDocument.Run(
       pipelineFile: pipelineFile, parameters: String(decoding: try encoder.encode(configuration), as: UTF8.self),
-      seed: configuration.seed, stages: stages, machine: try context.manifest(of: members[0]).machine)
+      seed: configuration.seed, stages: stages, machine: try trainingMachine(context))
+  }
+
+  /// What the first member was trained on, as its train stage's cache entry recorded it; nil for
+  /// a model file (`--model`), whose `pretrained` entry records only the machine that checked it.
+  private func trainingMachine(_ context: StageContext) throws -> [String]? {
+    let manifest = try context.manifest(of: members[0])
+    return manifest.stage == PretrainedModelStage.stageName ? nil : manifest.machine
   }
 
   /// Validation rows whose predicted class is wrong, most confident first.

@@ -30,13 +30,15 @@ public struct KernelChoice: Sendable, Equatable {
   /// for them.
   public static func decide(loadedCore: String, cpu: CPU?, environment: [String: String]) -> KernelChoice {
     if let requested = environment[coreTypeVariable], !requested.isEmpty {
+      let honoured = requested.caseInsensitiveCompare(loadedCore) == .orderedSame
       if let replaced = environment[replacedCoreVariable] {
         let vectors = cpu.map { "this CPU's \($0.widestVectors)" } ?? "this CPU's vectors"
         return KernelChoice(
           action: .keep,
-          reason: "\(coreTypeVariable)=\(requested), set by digits: OpenBLAS had picked its \(replaced) kernels, narrower than \(vectors)")
+          reason: honoured
+            ? "\(coreTypeVariable)=\(requested), set by digits: OpenBLAS had picked its \(replaced) kernels, narrower than \(vectors)"
+            : "digits set \(coreTypeVariable)=\(requested) in place of OpenBLAS's \(replaced) kernels, but this OpenBLAS runs \(loadedCore)")
       }
-      let honoured = requested.caseInsensitiveCompare(loadedCore) == .orderedSame
       return KernelChoice(
         action: .keep,
         reason: honoured
@@ -50,7 +52,8 @@ public struct KernelChoice: Sendable, Equatable {
       return KernelChoice(action: .keep, reason: "picked by OpenBLAS for this CPU")
     }
     if let replaced = environment[replacedCoreVariable] {
-      // Restarted once already and still on narrow kernels: OpenBLAS ignored the setting.
+      // Restarted once already, and OPENBLAS_CORETYPE has been unset since (a program in
+      // between cleaned the environment): do not start a second round.
       return KernelChoice(
         action: .keep,
         reason: "picked by OpenBLAS; digits asked for \(best) in place of \(replaced), and OpenBLAS did not take it")

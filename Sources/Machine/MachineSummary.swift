@@ -41,7 +41,7 @@ public struct MachineSummary: Sendable, Equatable, Codable {
       ("vectors", vectorExtensions),
       ("OpenBLAS", openBLAS),
       ("kernels", "\(kernel): \(kernelReason)"),
-      ("threads", "\(threads) workers, each running OpenBLAS on its own thread (--threads)"),
+      ("threads", "\(threads) workers for the network's kernels, each running OpenBLAS on its own thread (pipeline run --threads N)"),
       ("Swift", swift),
       ("libarchive", libarchive),
     ]

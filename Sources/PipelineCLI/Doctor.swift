@@ -21,6 +21,10 @@ extension PipelineCommand {
     @Flag(help: "Print only the name of the kernels in use (for scripts: `make test` runs the tests on them).")
     var coreType = false
 
+    func validate() throws {
+      guard !(json && coreType) else { throw ValidationError("--json and --core-type print different things; give one") }
+    }
+
     func run() throws {
       let choice = ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError)
       let summary = MachineSummary.current(kernelChoice: choice)

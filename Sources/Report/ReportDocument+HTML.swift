@@ -84,7 +84,7 @@ extension ReportDocument {
       </dl>
       <h3>Trained on</h3>
       \(run.machine.map { "<pre id=\"machine\">\(escapeMarkup($0.joined(separator: "\n")))</pre>" }
-        ?? "<p class=\"empty\" id=\"machine\">Not recorded in the model's cache entry.</p>")
+        ?? "<p class=\"empty\" id=\"machine\">Not recorded: the model came from a file, or from a cache entry older than the record.</p>")
       <h3>Stages</h3>
       \(table(
         headers: [("#", true), ("Stage", false), ("Fingerprint", false), ("Seconds", true), ("Source", false)],

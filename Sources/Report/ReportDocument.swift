@@ -32,8 +32,8 @@ public struct ReportDocument: Sendable {
     public var seed: UInt64
     /// In the order they ran.
     public var stages: [Stage]
-    /// What the model was trained on, one fact a line (CPU, BLAS kernels, threads, versions);
-    /// nil when its cache entry did not record it.
+    /// What the (first) model was trained on, one fact a line (CPU, BLAS kernels, threads,
+    /// versions); nil when its cache entry did not record it, or the model came from a file.
     public var machine: [String]?
 
     public init(pipelineFile: String, parameters: String, seed: UInt64, stages: [Stage], machine: [String]? = nil) {

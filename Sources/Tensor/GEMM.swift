@@ -22,6 +22,7 @@ public func gemm(
     c.rows == m && c.columns == n,
     "gemm: C has shape \(c.shape), expected (\(m), \(n))")
   if m == 0 || n == 0 { return }
+  OpenBLAS.pinToCallingThread()
   if k == 0 {
     // BLAS would leave C scaled by beta; do it here so empty batches are well defined.
     scale(&c, by: beta)
@@ -30,7 +31,6 @@ public func gemm(
   // OpenBLAS runs on the calling thread (see `OpenBLAS`); a large product is cut into row
   // blocks of C, one per worker, each its own GEMM. (Large blocks only, so each stays on
   // OpenBLAS's regular kernel path.)
-  OpenBLAS.pinToCallingThread()
   let parts = m * n * k >= 1 << 22 ? min(workerCount, m / 16) : 1
   a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in

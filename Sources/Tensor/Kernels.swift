@@ -6,8 +6,7 @@ import Foundation
 #endif
 
 // Elementwise and reduction kernels for the layers, the loss and the optimizers.
-// They run on unsafe buffers so the hot loops have no bounds checks and vectorise;
-// this file and GEMM.swift are the only places in the project that touch raw memory.
+// They run on unsafe buffers so the hot loops have no bounds checks and vectorise.
 
 // MARK: - Scaling and accumulation
 
@@ -15,6 +14,7 @@ import Foundation
 public func scale(_ x: inout Tensor, by s: Float) {
   let n = x.count
   guard n > 0 else { return }
+  OpenBLAS.pinToCallingThread()
   x.scalars.withUnsafeMutableBufferPointer { px in
     cblas_sscal(blasint(n), s, px.baseAddress, 1)
   }
@@ -25,6 +25,7 @@ public func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
   precondition(x.count == y.count, "axpy: \(x.shape) vs \(y.shape)")
   let n = x.count
   guard n > 0 else { return }
+  OpenBLAS.pinToCallingThread()
   x.scalars.withUnsafeBufferPointer { px in
     y.scalars.withUnsafeMutableBufferPointer { py in
       cblas_saxpy(blasint(n), alpha, px.baseAddress, 1, py.baseAddress, 1)

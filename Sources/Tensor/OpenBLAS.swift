@@ -33,8 +33,8 @@ public enum OpenBLAS {
   /// The threads OpenBLAS runs a product on now: 1 once this module has handed it a product.
   public static var threadsInUse: Int { Int(openblas_get_num_threads()) }
 
-  /// Sets OpenBLAS to run every product on the calling thread, once per process; called before
-  /// every product this module hands to OpenBLAS.
+  /// Sets OpenBLAS to run every call on the calling thread, once per process; called before
+  /// every call this module makes into OpenBLAS (`gemm`, the convolutions, `scale`, `axpy`).
   @inline(__always)
   static func pinToCallingThread() { _ = pinned }
 

@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 
-// MARK: - Workers: the project's one knob for parallelism
+// MARK: - Workers: how many threads the network's kernels use
 
-/// How many threads the kernels split their work over. OpenBLAS itself always runs on the calling
+/// How many threads the kernels split their work over (parsing and augmentation, whose results
+/// do not depend on the split, use every core). OpenBLAS itself always runs on the calling
 /// thread (see `OpenBLAS.pinToCallingThread`): `gemm` cuts large products into row blocks, one per
 /// worker, and the layer kernels split images, channels or rows the same way.
 ///

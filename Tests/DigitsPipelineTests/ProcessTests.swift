@@ -1,4 +1,6 @@
 import Foundation
+import Machine
+import Tensor
 import TestSupport
 import Testing
 
@@ -128,11 +130,14 @@ final class RunningPipeline: @unchecked Sendable {
   private var printed = Data()
   private var complaints = Data()
 
-  /// `environment` nil: this process's own.
+  /// `environment` nil: this process's own, with `OPENBLAS_CORETYPE` set to the kernels this
+  /// process runs, so the child computes as the tests do and never restarts itself onto other
+  /// kernels (which would add a line to its error output).
   init(executable: URL, arguments: [String], environment: [String: String]? = nil) throws {
     process.executableURL = executable
     process.arguments = arguments
-    if let environment { process.environment = environment }
+    process.environment = environment
+      ?? ProcessInfo.processInfo.environment.merging([KernelChoice.coreTypeVariable: OpenBLAS.coreName]) { $1 }
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output

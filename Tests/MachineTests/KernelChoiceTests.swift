@@ -49,8 +49,11 @@ import Testing
     let choice = KernelChoice.decide(loadedCore: "Cooperlake", cpu: intel, environment: restarted)
     #expect(choice.action == .keep)
     #expect(choice.reason.contains("set by digits") && choice.reason.contains("Prescott"))
+    // An OpenBLAS that did not take the setting (no such kernels, or not a DYNAMIC_ARCH build)
+    // is said to, not papered over.
     let ignored = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: restarted)
     #expect(ignored.action == .keep)
+    #expect(ignored.reason == "digits set OPENBLAS_CORETYPE=Cooperlake in place of OpenBLAS's Prescott kernels, but this OpenBLAS runs Prescott")
     let unsetSince = KernelChoice.decide(
       loadedCore: "Prescott", cpu: intel, environment: ["DIGITS_OPENBLAS_REPLACED_CORE": "Prescott"])
     #expect(unsetSince.action == .keep)
@@ -67,7 +70,7 @@ import Testing
       loadedCore: "Cooperlake", cpu: intel, environment: ["OPENBLAS_CORETYPE": "SapphireRapids"])
     #expect(unknown.action == .keep)
     #expect(unknown.reason.contains("no such kernels and picked Cooperlake"))
-    // Set but empty is not a choice: OpenBLAS ignores it too.
+    // Set but empty is no choice: Debian's OpenBLAS 0.3.21 then detects the CPU as if unset.
     let empty = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: ["OPENBLAS_CORETYPE": ""])
     #expect(empty.action == .restart(coreType: "Cooperlake"))
   }
@@ -109,6 +112,8 @@ import Testing
 
 @Suite struct MemoryPolicyTests {
   /// glibc accepts both thresholds (it refuses, and keeps its defaults, past limits of its own).
+  /// This sets them for the whole test process, as `pipeline` sets them for itself: they change
+  /// when memory goes back to the system, never a result.
   @Test(.enabled(if: CPU.current() != nil, "glibc on Linux only"))
   func keepFreedBlocks_isAcceptedByTheAllocator() {
     #expect(MemoryPolicy.mmapThreshold > 100 << 20)  // an inference batch's largest activation

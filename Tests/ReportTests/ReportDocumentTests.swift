@@ -64,7 +64,7 @@ import Testing
     unrecorded.run.machine = nil
     let missing = try Markup(unrecorded.html()).element(id: "machine")
     #expect(missing.name == "p")
-    #expect(missing.text == "Not recorded in the model's cache entry.")
+    #expect(missing.text == "Not recorded: the model came from a file, or from a cache entry older than the record.")
   }
 
   @Test func trainingSection_hasBothCurvesAndAnEpochTable() throws {
