@@ -1,7 +1,8 @@
 import CBLAS
 
-// 2-D convolution and max pooling over NCHW batches. Convolution is im2col + SGEMM one image at
-// a time: the batch is cut into up to 16 runs of images, handed out to the workers as they come
+// 2-D convolution and max pooling over NCHW batches. 3×3 convolutions with stride 1 and padding 1
+// go through Winograd's F(2×2, 3×3) (Winograd.swift); every other convolution is im2col + SGEMM
+// one image at a time: the batch is cut into up to 16 runs of images, handed out to the workers as they come
 // free (so a core shared with another process does not hold everyone up), and each run calls
 // single-threaded GEMM with its own patch buffer (about 1 MB for 32 channels at 28×28, so it
 // stays in L2). Weight gradients are summed per run and the runs' partial sums added in run
@@ -164,16 +165,17 @@ private func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer
   }
 }
 
-/// `out[i] = y[i] > 0 ? g[i] : 0` (ReLU's backward), sixteen lanes at a time.
+/// `out[i] = y[i] > 0 ? g[i] : 0` (ReLU's backward), eight lanes at a time (a sixteen-lane mask
+/// compiles to a loop over its lanes on baseline x86-64; eight lanes are two SSE compares).
 @inline(__always)
-private func maskByPositive(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+func maskByPositive(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
   let (rg, ry, ro) = (UnsafeRawPointer(g), UnsafeRawPointer(y), UnsafeMutableRawPointer(out))
   var i = 0
-  while i + 16 <= count {
-    let mask = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) .> 0
-    let v = SIMD16<Float>(repeating: 0).replacing(with: rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self), where: mask)
-    ro.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
-    i += 16
+  while i + 8 <= count {
+    let mask = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) .> 0
+    let v = SIMD8<Float>(repeating: 0).replacing(with: rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), where: mask)
+    ro.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+    i += 8
   }
   while i < count {
     out[i] = y[i] > 0 ? g[i] : 0
@@ -227,6 +229,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor, padding: Int, stri
   let outShape = [n, f, g.outputHeight, g.outputWidth]
   guard n > 0 else { return Tensor(zeros: outShape) }
   let runs = imageRuns(n)
+  if winogradApplies(g) { return winogradConv2d(x, weight: weight, bias: bias, g, fusedReLU: fusedReLU, runs: runs) }
   return x.scalars.withUnsafeBufferPointer { px in
     weight.scalars.withUnsafeBufferPointer { pw in
       bias.scalars.withUnsafeBufferPointer { pb in
@@ -293,6 +296,11 @@ public func conv2dBackward(
   var partialW = [Float](repeating: 0, count: runs * f * rows)
   var partialB = [Float](repeating: 0, count: runs * f)
   var dx = inputGradient ? Tensor(zeros: x.shape) : Tensor(zeros: [0])
+  // Winograd's transformed filters, once for every run (only dx needs them).
+  nonisolated(unsafe) let winogradFilters: UnsafeMutablePointer<Float>? = winogradApplies(g)
+    ? weight.scalars.withUnsafeBufferPointer { winogradFilterTransform($0.baseAddress!, filters: f, channels: g.channels) }
+    : nil
+  defer { winogradFilters?.deallocate() }
   x.scalars.withUnsafeBufferPointer { px in
     weight.scalars.withUnsafeBufferPointer { pw in
       dy.scalars.withUnsafeBufferPointer { pdy in
@@ -307,6 +315,12 @@ public func conv2dBackward(
                 nonisolated(unsafe) let reluY = reluOutput == nil ? nil : pyo.baseAddress
                 OpenBLAS.pinToCallingThread()
                 forEachPart(of: n, parts: runs) { part, images in
+                  if let winogradFilters {
+                    winogradConv2dBackward(
+                      dy, input: x, filters: winogradFilters, g, filterCount: f, images: images,
+                      partialW: sumW + part * f * rows, partialB: sumB + part * f, dx: dx, maskedBy: reluY)
+                    return
+                  }
                   let pointwise = isPointwise(g)
                   let patches = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
                   let patchGradient = inputGradient && !pointwise ? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) : nil
