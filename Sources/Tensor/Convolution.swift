@@ -296,8 +296,9 @@ public func conv2dBackward(
   var partialW = [Float](repeating: 0, count: runs * f * rows)
   var partialB = [Float](repeating: 0, count: runs * f)
   var dx = inputGradient ? Tensor(zeros: x.shape) : Tensor(zeros: [0])
-  // Winograd's transformed filters, once for every run (only dx needs them).
-  nonisolated(unsafe) let winogradFilters: UnsafeMutablePointer<Float>? = winogradApplies(g)
+  let winograd = winogradApplies(g)
+  // Winograd's transformed filters, once for every run; only dx needs them.
+  nonisolated(unsafe) let winogradFilters: UnsafeMutablePointer<Float>? = winograd && inputGradient
     ? weight.scalars.withUnsafeBufferPointer { winogradFilterTransform($0.baseAddress!, filters: f, channels: g.channels) }
     : nil
   defer { winogradFilters?.deallocate() }
@@ -315,7 +316,7 @@ public func conv2dBackward(
                 nonisolated(unsafe) let reluY = reluOutput == nil ? nil : pyo.baseAddress
                 OpenBLAS.pinToCallingThread()
                 forEachPart(of: n, parts: runs) { part, images in
-                  if let winogradFilters {
+                  if winograd {
                     winogradConv2dBackward(
                       dy, input: x, filters: winogradFilters, g, filterCount: f, images: images,
                       partialW: sumW + part * f * rows, partialB: sumB + part * f, dx: dx, maskedBy: reluY)

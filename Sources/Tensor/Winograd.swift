@@ -341,6 +341,29 @@ private func transformOutputGradients(
 
 // MARK: - The convolution and its backward pass
 
+/// One worker's buffers for a chunk of `winogradImages` images: the transformed tiles V
+/// (16 × C × ld), the products M (16 × F × ld), and the transforms' scratch. Rows are `ld` long:
+/// the chunk's tiles and 16 columns of slack that the last lanes of a row of tiles spill into.
+private struct Workspace {
+  let ld: Int
+  let v: UnsafeMutablePointer<Float>
+  let m: UnsafeMutablePointer<Float>
+  let scratch: UnsafeMutablePointer<Float>
+
+  init(channels c: Int, filters f: Int, _ t: Tiling) {
+    ld = winogradImages * t.tiles + 16
+    v = .allocate(capacity: 16 * c * ld)
+    m = .allocate(capacity: 16 * f * ld)
+    scratch = .allocate(capacity: t.paddedRow + (2 * t.rows + 2) * 4 * laneCount * t.chunks)
+  }
+
+  func deallocate() {
+    v.deallocate()
+    m.deallocate()
+    scratch.deallocate()
+  }
+}
+
 /// `conv2d` for `winogradApplies` geometries: same shapes and meaning, other rounding.
 func winogradConv2d(
   _ x: Tensor, weight: Tensor, bias: Tensor, _ g: WindowGeometry, fusedReLU: Bool, runs: Int
@@ -349,39 +372,35 @@ func winogradConv2d(
   let t = Tiling(height: g.height, width: g.width)
   let inPlane = c * g.height * g.width
   let outPlane = f * g.height * g.width
-  var u = [Float](repeating: 0, count: 16 * f * c)
-  weight.scalars.withUnsafeBufferPointer { pw in
-    u.withUnsafeMutableBufferPointer { transformFilters(pw.baseAddress!, filters: f, channels: c, into: $0.baseAddress!) }
+  nonisolated(unsafe) let u = weight.scalars.withUnsafeBufferPointer {
+    winogradFilterTransform($0.baseAddress!, filters: f, channels: c)
   }
+  defer { u.deallocate() }
   OpenBLAS.pinToCallingThread()
   return x.scalars.withUnsafeBufferPointer { px in
-    u.withUnsafeBufferPointer { pu in
-      bias.scalars.withUnsafeBufferPointer { pb in
-        Tensor(uninitializedShape: [n, f, g.height, g.width]) { py in
-          // Runs write disjoint images of y.
-          nonisolated(unsafe) let (x, u, b, y) = (px.baseAddress!, pu.baseAddress!, pb.baseAddress!, py.baseAddress!)
-          forEachPart(of: n, parts: runs) { _, images in
-            let ld = winogradImages * t.tiles + 16
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * ld)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * f * ld)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: t.paddedRow + (2 * t.rows + 2) * 4 * laneCount * t.chunks)
-            defer { v.deallocate(); m.deallocate(); scratch.deallocate() }
-            for first in stride(from: images.lowerBound, to: images.upperBound, by: winogradImages) {
-              let count = min(winogradImages, images.upperBound - first)
-              for i in 0..<count {
-                transformInputs(x + (first + i) * inPlane, channels: c, t, column: i * t.tiles, ld: ld, into: v, scratch: scratch)
-              }
-              // M[ξ] (F × tiles) = U[ξ] (F × C) · V[ξ] (C × tiles).
-              for xi in 0..<16 {
-                cblas_sgemm(
-                  CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(f), blasint(count * t.tiles), blasint(c),
-                  1, u + xi * f * c, blasint(c), v + xi * c * ld, blasint(ld), 0, m + xi * f * ld, blasint(ld))
-              }
-              for i in 0..<count {
-                transformOutputs(
-                  m, filters: f, t, column: i * t.tiles, ld: ld, bias: b, relu: fusedReLU, into: y + (first + i) * outPlane,
-                  scratch: scratch)
-              }
+    bias.scalars.withUnsafeBufferPointer { pb in
+      Tensor(uninitializedShape: [n, f, g.height, g.width]) { py in
+        // Runs write disjoint images of y.
+        nonisolated(unsafe) let (x, b, y) = (px.baseAddress!, pb.baseAddress!, py.baseAddress!)
+        forEachPart(of: n, parts: runs) { _, images in
+          let work = Workspace(channels: c, filters: f, t)
+          defer { work.deallocate() }
+          let (ld, v, m, scratch) = (work.ld, work.v, work.m, work.scratch)
+          for first in stride(from: images.lowerBound, to: images.upperBound, by: winogradImages) {
+            let count = min(winogradImages, images.upperBound - first)
+            for i in 0..<count {
+              transformInputs(x + (first + i) * inPlane, channels: c, t, column: i * t.tiles, ld: ld, into: v, scratch: scratch)
+            }
+            // M[ξ] (F × tiles) = U[ξ] (F × C) · V[ξ] (C × tiles).
+            for xi in 0..<16 {
+              cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(f), blasint(count * t.tiles), blasint(c),
+                1, u + xi * f * c, blasint(c), v + xi * c * ld, blasint(ld), 0, m + xi * f * ld, blasint(ld))
+            }
+            for i in 0..<count {
+              transformOutputs(
+                m, filters: f, t, column: i * t.tiles, ld: ld, bias: b, relu: fusedReLU, into: y + (first + i) * outPlane,
+                scratch: scratch)
             }
           }
         }
@@ -399,24 +418,23 @@ func winogradFilterTransform(_ w: UnsafePointer<Float>, filters f: Int, channels
 
 /// `conv2dBackward` for `winogradApplies` geometries, one run of images: adds `dW` and `db` into
 /// the run's partial sums and writes `dx` (when given), in chunks of images as the forward pass.
-/// `u` is `winogradFilterTransform` of the weight; `dy` is masked by the ReLU here when `reluY`
-/// (the forward's output) is given.
+/// `u` is `winogradFilterTransform` of the weight, needed (and given) only with `dx`; `dy` is
+/// masked by the ReLU here when `reluY` (the forward's output) is given.
 func winogradConv2dBackward(
-  _ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, filters u: UnsafePointer<Float>, _ g: WindowGeometry,
+  _ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, filters u: UnsafePointer<Float>?, _ g: WindowGeometry,
   filterCount f: Int, images: Range<Int>, partialW: UnsafeMutablePointer<Float>, partialB: UnsafeMutablePointer<Float>,
   dx: UnsafeMutablePointer<Float>?, maskedBy reluY: UnsafePointer<Float>?
 ) {
   let c = g.channels
   let t = Tiling(height: g.height, width: g.width)
   let (inPlane, outPlane) = (c * g.height * g.width, f * g.height * g.width)
-  let ld = winogradImages * t.tiles + 16
+  let work = Workspace(channels: c, filters: f, t)
+  let (ld, v, m, scratch) = (work.ld, work.v, work.m, work.scratch)
   let du = UnsafeMutablePointer<Float>.allocate(capacity: 16 * f * c)
-  let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * ld)
-  let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * f * ld)
   let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: winogradImages * outPlane)
-  let scratch = UnsafeMutablePointer<Float>.allocate(capacity: t.paddedRow + (2 * t.rows + 2) * 4 * laneCount * t.chunks)
   defer {
-    for buffer in [du, v, m, scratch] { buffer.deallocate() }
+    work.deallocate()
+    du.deallocate()
     masked?.deallocate()
   }
   du.update(repeating: 0, count: 16 * f * c)
@@ -439,7 +457,7 @@ func winogradConv2dBackward(
         CblasRowMajor, CblasNoTrans, CblasTrans, blasint(f), blasint(c), blasint(columns),
         1, m + xi * f * ld, blasint(ld), v + xi * c * ld, blasint(ld), 1, du + xi * f * c, blasint(c))
     }
-    guard let dx else { continue }
+    guard let dx, let u else { continue }
     for xi in 0..<16 {
       // dV[ξ] (C × tiles) = U[ξ]ᵀ (C × F) · dM[ξ] (F × tiles), into V's buffer.
       cblas_sgemm(
