@@ -15,6 +15,24 @@ BENCH_PIPELINES ?= pipelines/seed.yaml pipelines/mlp.yaml pipelines/cnn.yaml pip
 
 SWIFT    ?= swift
 BIN      := .build/release/pipeline
+
+# The instruction set the Swift code is compiled for: this machine's widest of three levels
+# (scripts/target-cpu.sh: skylake-avx512, haswell, x86-64), as llama.cpp builds for its host;
+# TARGET_CPU=x86-64 makes a binary any x86-64 CPU runs. The kernels' vectors follow the level
+# (Sources/Tensor/VectorUnits.swift); results do not. A binary started on a CPU without its
+# instructions says so and stops. A change of level rebuilds (the stamp below).
+TARGET_CPU ?= $(shell scripts/target-cpu.sh)
+VECTOR_DEFINES_x86-64         :=
+VECTOR_DEFINES_haswell        := -Xswiftc -DDIGITS_AVX2
+VECTOR_DEFINES_skylake-avx512 := -Xswiftc -DDIGITS_AVX2 -Xswiftc -DDIGITS_AVX512
+ifneq ($(TARGET_CPU),)
+ifeq ($(filter $(TARGET_CPU),x86-64 haswell skylake-avx512),)
+$(error TARGET_CPU=$(TARGET_CPU): expected x86-64, haswell or skylake-avx512)
+endif
+SWIFT_FLAGS := -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) $(VECTOR_DEFINES_$(TARGET_CPU))
+endif
+TARGET_STAMP := .build/target-cpu
+$(shell mkdir -p .build && { [ "$$(cat $(TARGET_STAMP) 2>/dev/null)" = "$(TARGET_CPU)" ] || echo "$(TARGET_CPU)" > $(TARGET_STAMP); })
 STAGES   := unpack parse split normalise train evaluate predict
 RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
@@ -25,7 +43,7 @@ all: run
 help:
 	@echo "make                 set up, build, run $(PIPELINE) -> $(OUTPUT)/submission.csv"
 	@echo "make test            run the tests, on the OpenBLAS kernels \`pipeline run\` would choose"
-	@echo "make test-kernel     the Tensor and NeuralNet tests again on CORETYPE=$(CORETYPE) (OpenBLAS kernels)"
+	@echo "make test-kernel     the Tensor and NeuralNet tests again on CORETYPE=$(CORETYPE) (OpenBLAS kernels), built for TARGET_CPU"
 	@echo "make doctor          the CPU, OpenBLAS's kernels and why, threads, Swift and libarchive"
 	@echo "make bench           speed beside pandas, numpy and PyTorch; every pipeline from an empty cache"
 	@echo "make fuzz            libFuzzer on the CSV parser and the zip reader, FUZZ_TIME=$(FUZZ_TIME) s each"
@@ -36,6 +54,7 @@ help:
 	@echo "make clean           delete $(OUTPUT)/cache"
 	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1"
 	@echo "           BENCH_PIPELINES=\"pipelines/seed.yaml ...\" (make bench; default: all four)"
+	@echo "           TARGET_CPU=$(TARGET_CPU) (instructions compiled for: x86-64, haswell, skylake-avx512)"
 
 setup:
 	@scripts/setup.sh
@@ -50,9 +69,9 @@ build: $(BIN)
 # property (swiftlang/swift-package-manager#10502, swiftlang/swift#89636); the binary then
 # crashes, or computes with misread memory and writes the result into the cache. Touching our
 # sources costs 20-30 s of release recompiling here; the dependencies stay built.
-$(BIN): $(SOURCES) | setup
+$(BIN): $(SOURCES) $(TARGET_STAMP) | setup
 	@touch $(filter %.swift,$(SOURCES))
-	$(SWIFT) build -c release --product pipeline
+	$(SWIFT) build -c release --product pipeline $(SWIFT_FLAGS)
 	@touch $@
 
 run: build
@@ -83,20 +102,23 @@ doctor: build
 # a CPU Debian's OpenBLAS does not know does not slow the suite down to generic kernels either.
 DEBUG_BIN := .build/debug/pipeline
 test: setup
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	@core=$$($(DEBUG_BIN) doctor --core-type) && [ -n "$$core" ] \
 	  || { echo "make test: '$(DEBUG_BIN) doctor --core-type' named no kernels" >&2; exit 1; }; \
 	echo "OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build"; \
 	OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build
 
 # The numeric suites once more on other OpenBLAS kernels (Haswell: any AVX2 machine runs them), so
-# that a test tied to one kernel's rounding fails on every machine, not only on some. `.ci/run`
-# runs it after `make test`.
+# that a test tied to one kernel's rounding fails on every machine, not only on some; with
+# TARGET_CPU=x86-64 also with the baseline's vector width. `.ci/run` runs it after `make test`.
+# Its own scratch path per TARGET_CPU leaves `make test`'s build alone.
 CORETYPE ?= Haswell
+KERNEL_TEST_BUILD := --scratch-path .build/test-kernel-$(or $(TARGET_CPU),default)
 # A filter that matched nothing would pass, so the run must report tests.
 test-kernel: setup
-	$(SWIFT) build --build-tests
-	OPENBLAS_CORETYPE=$(CORETYPE) $(SWIFT) test --skip-build --filter '^(TensorTests|NeuralNetTests)\.' 2>&1 \
+	$(SWIFT) build --build-tests $(KERNEL_TEST_BUILD) $(SWIFT_FLAGS)
+	@mkdir -p .build
+	OPENBLAS_CORETYPE=$(CORETYPE) $(SWIFT) test --skip-build $(KERNEL_TEST_BUILD) --filter '^(TensorTests|NeuralNetTests)\.' 2>&1 \
 	  | tee .build/test-kernel.log; status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || exit $$status; \
 	grep -q "Test run with [1-9][0-9]* tests" .build/test-kernel.log \
 	  || { echo "make test-kernel: no test ran" >&2; exit 1; }
@@ -104,7 +126,7 @@ test-kernel: setup
 # OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) may be set on this kind of machine to make OpenBLAS pick
 # an older, safer kernel. A benchmark wants the kernel a user would get, so it unsets both, here only.
 bench: build
-	$(SWIFT) build -c release --product digits-bench
+	$(SWIFT) build -c release --product digits-bench $(SWIFT_FLAGS)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/compare.py --bench .build/release/digits-bench --input $(INPUT)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/pipelines.py --binary $(BIN) --input $(INPUT) $(BENCH_PIPELINES)
 

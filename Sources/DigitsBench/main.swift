@@ -66,7 +66,13 @@ func timeTraining(_ spec: ModelSpec, trainCSV: String, epochs: Int) throws
 }
 
 // Before any numeric work, as `pipeline run` does: the kernels a user of `pipeline` gets.
-let kernelChoice = ProcessSetup.prepareForNumericWork { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+let kernelChoice: KernelChoice
+do {
+  kernelChoice = try ProcessSetup.prepareForNumericWork { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+} catch {
+  FileHandle.standardError.write(Data("digits-bench: \(error)\n".utf8))
+  exit(1)
+}
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
   switch arguments.first {

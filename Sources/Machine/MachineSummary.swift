@@ -5,11 +5,13 @@ import Tensor
 // MARK: - What this process runs on, for `pipeline doctor`, `make bench` and the report
 
 /// The facts that decide how fast (and with which rounding) this process computes: the CPU and
-/// its vector extensions, OpenBLAS and the kernels it runs and why, the worker threads, and the
+/// its vector extensions, the instructions the kernels were compiled for, OpenBLAS and the kernels it runs and why, the worker threads, and the
 /// Swift and libarchive it was built with.
 public struct MachineSummary: Sendable, Equatable, Codable {
   public var cpu: String
   public var vectorExtensions: String
+  /// The instruction set the Swift kernels were compiled for (`VectorUnits`).
+  public var compiledFor: String
   public var openBLAS: String
   public var kernel: String
   public var kernelReason: String
@@ -30,7 +32,7 @@ public struct MachineSummary: Sendable, Equatable, Codable {
         .map { "\($0.0) \($0.1 ? "yes" : "no")" }.joined(separator: ", ")
     } ?? "unknown"
     return MachineSummary(
-      cpu: cpuLine, vectorExtensions: extensions, openBLAS: OpenBLAS.configuration, kernel: OpenBLAS.coreName,
+      cpu: cpuLine, vectorExtensions: extensions, compiledFor: VectorUnits.compiledFor, openBLAS: OpenBLAS.configuration, kernel: OpenBLAS.coreName,
       kernelReason: choice.reason, threads: Workers.count, swift: swiftVersion, libarchive: libarchiveVersion)
   }
 
@@ -39,6 +41,7 @@ public struct MachineSummary: Sendable, Equatable, Codable {
     [
       ("CPU", cpu),
       ("vectors", vectorExtensions),
+      ("compiled for", compiledFor),
       ("OpenBLAS", openBLAS),
       ("kernels", "\(kernel): \(kernelReason)"),
       ("threads", "\(threads) workers for the network's kernels, each running OpenBLAS on its own thread (pipeline run --threads N)"),

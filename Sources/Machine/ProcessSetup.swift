@@ -1,14 +1,40 @@
+import Tensor
+
 // MARK: - Setting the process up before any numeric work
 
 /// What every command that computes calls first (`pipeline run`, `demo`, `doctor`, `digits-bench`).
 public enum ProcessSetup {
-  /// Makes sure OpenBLAS runs kernels as wide as the CPU (`KernelSelection`: may restart the
-  /// process), then sets the allocator to keep freed blocks (`MemoryPolicy`). Returns the kernel
-  /// decision in force.
+  /// Stops when the CPU lacks instructions this binary was compiled for (`VectorUnits`), makes
+  /// sure OpenBLAS runs kernels as wide as the CPU (`KernelSelection`: may restart the process),
+  /// then sets the allocator to keep freed blocks (`MemoryPolicy`). Returns the kernel decision
+  /// in force.
   @discardableResult
-  public static func prepareForNumericWork(log: (String) -> Void) -> KernelChoice {
+  public static func prepareForNumericWork(log: (String) -> Void) throws -> KernelChoice {
+    if let cpu = CPU.current() { try checkInstructions(of: cpu) }
     let choice = KernelSelection.ensureBestKernel(log: log)
     MemoryPolicy.keepFreedBlocks()
     return choice
+  }
+
+  /// Throws when `cpu` lacks any of `required` (by default, what this binary's kernels were
+  /// compiled for).
+  public static func checkInstructions(of cpu: CPU, required: [String] = VectorUnits.requiredCPUFlags) throws {
+    let missing = required.filter { !cpu.has($0) }
+    guard missing.isEmpty else {
+      throw UnsupportedCPU(compiledFor: VectorUnits.compiledFor, cpu: cpu.modelName, missing: missing)
+    }
+  }
+}
+
+/// A binary compiled for wider vectors than this CPU has: built on another machine, or with a
+/// `TARGET_CPU` this one does not run.
+public struct UnsupportedCPU: Error, CustomStringConvertible, Equatable {
+  public var compiledFor: String
+  public var cpu: String
+  public var missing: [String]
+
+  public var description: String {
+    "this binary was compiled for \(compiledFor), but this CPU (\(cpu)) lacks \(missing.joined(separator: ", ")); "
+      + "rebuild it here with `make` (which compiles for the CPU it runs on), or with TARGET_CPU=x86-64 for any x86-64 CPU"
   }
 }

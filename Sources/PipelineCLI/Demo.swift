@@ -33,7 +33,7 @@ extension PipelineCommand {
     }
 
     func run() throws {
-      let kernels = ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError)
+      let kernels = try failing { try ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError) }
       let reporter = ConsoleReporter()
       let scratch = ScratchRegistry()
       Interruption.install(removing: scratch)

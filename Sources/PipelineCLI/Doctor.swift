@@ -26,7 +26,7 @@ extension PipelineCommand {
     }
 
     func run() throws {
-      let choice = ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError)
+      let choice = try failing { try ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError) }
       let summary = MachineSummary.current(kernelChoice: choice)
       if coreType {
         print(summary.kernel)

@@ -368,7 +368,7 @@ public func adamUpdate(
     p.scalars.withUnsafeMutableBufferPointer { pp in
       m.scalars.withUnsafeMutableBufferPointer { pm in
         v.scalars.withUnsafeMutableBufferPointer { pv in
-          // Every parameter, every step: the loop is the optimizer's whole cost. Four lanes at a
+          // Every parameter, every step: the loop is the optimizer's whole cost. `floatLanes` at a
           // time with a vector square root (see `vectorSquareRoot`), split over threads.
           // Branch-free: decay is 1 for Adam and l2 is 0 for AdamW, which leave p and g
           // bit-for-bit unchanged.
@@ -376,8 +376,8 @@ public func adamUpdate(
           nonisolated(unsafe) let (rp, rg, rm, rv) = (
             UnsafeMutableRawPointer(pp.baseAddress!), UnsafeRawPointer(pg.baseAddress!),
             UnsafeMutableRawPointer(pm.baseAddress!), UnsafeMutableRawPointer(pv.baseAddress!))
-          @Sendable @inline(__always) func step(_ pi: SIMD4<Float>, _ gi: SIMD4<Float>, _ m0: SIMD4<Float>, _ v0: SIMD4<Float>)
-            -> (p: SIMD4<Float>, m: SIMD4<Float>, v: SIMD4<Float>)
+          @Sendable @inline(__always) func step(_ pi: FloatLanes, _ gi: FloatLanes, _ m0: FloatLanes, _ v0: FloatLanes)
+            -> (p: FloatLanes, m: FloatLanes, v: FloatLanes)
           {
             let pi = pi * decay
             let gi = gi + l2 * pi
@@ -387,27 +387,27 @@ public func adamUpdate(
             return (pi - stepSize * (mi / denom), mi, vi)
           }
           forEachChunk(of: pp.count) { range in
-            let vectorEnd = range.lowerBound + (range.count - range.count % 4)
+            let vectorEnd = range.lowerBound + (range.count - range.count % floatLanes)
             var offset = range.lowerBound * 4
             while offset < vectorEnd * 4 {
               let (pi, mi, vi) = step(
-                rp.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
-                rg.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
-                rm.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
-                rv.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self))
-              rp.storeBytes(of: pi, toByteOffset: offset, as: SIMD4<Float>.self)
-              rm.storeBytes(of: mi, toByteOffset: offset, as: SIMD4<Float>.self)
-              rv.storeBytes(of: vi, toByteOffset: offset, as: SIMD4<Float>.self)
-              offset += 16
+                rp.loadUnaligned(fromByteOffset: offset, as: FloatLanes.self),
+                rg.loadUnaligned(fromByteOffset: offset, as: FloatLanes.self),
+                rm.loadUnaligned(fromByteOffset: offset, as: FloatLanes.self),
+                rv.loadUnaligned(fromByteOffset: offset, as: FloatLanes.self))
+              rp.storeBytes(of: pi, toByteOffset: offset, as: FloatLanes.self)
+              rm.storeBytes(of: mi, toByteOffset: offset, as: FloatLanes.self)
+              rv.storeBytes(of: vi, toByteOffset: offset, as: FloatLanes.self)
+              offset += 4 * floatLanes
             }
             for i in vectorEnd..<range.upperBound {
               // The tail in lane 0 of a vector: the same arithmetic, so the same rounding.
               let offset = i * 4
               let (pi, mi, vi) = step(
-                SIMD4(repeating: rp.load(fromByteOffset: offset, as: Float.self)),
-                SIMD4(repeating: rg.load(fromByteOffset: offset, as: Float.self)),
-                SIMD4(repeating: rm.load(fromByteOffset: offset, as: Float.self)),
-                SIMD4(repeating: rv.load(fromByteOffset: offset, as: Float.self)))
+                FloatLanes(repeating: rp.load(fromByteOffset: offset, as: Float.self)),
+                FloatLanes(repeating: rg.load(fromByteOffset: offset, as: Float.self)),
+                FloatLanes(repeating: rm.load(fromByteOffset: offset, as: Float.self)),
+                FloatLanes(repeating: rv.load(fromByteOffset: offset, as: Float.self)))
               rp.storeBytes(of: pi[0], toByteOffset: offset, as: Float.self)
               rm.storeBytes(of: mi[0], toByteOffset: offset, as: Float.self)
               rv.storeBytes(of: vi[0], toByteOffset: offset, as: Float.self)
@@ -417,16 +417,4 @@ public func adamUpdate(
       }
     }
   }
-}
-
-/// Lane-wise `√x`, exactly rounded. `SIMD4.squareRoot()` is lowered lane by lane to `sqrtf`
-/// calls on Linux (libm's errno contract keeps LLVM from vectorising it), which made the
-/// optimizer loop a fifth of an MLP's training time; SSE's `sqrtps` is one instruction.
-@inline(__always)
-func vectorSquareRoot(_ x: SIMD4<Float>) -> SIMD4<Float> {
-  #if arch(x86_64)
-    return _mm_sqrt_ps(x)
-  #else
-    return x.squareRoot()
-  #endif
 }

@@ -68,12 +68,11 @@ private struct Tiling {
   func lanes(_ k: Int) -> Int { min(laneCount, columns - laneCount * k) }
 }
 
-/// Tiles transformed at once, one per vector lane: four, so that the dozen vectors a transform
-/// keeps live fit the sixteen SSE registers of the baseline x86-64 this builds for (sixteen lanes
-/// spilled to the stack and ran four times slower than im2col).
-private let laneCount = 4
-private typealias Lanes = SIMD4<Float>
-private typealias LanePairs = SIMD8<Float>
+/// Tiles transformed at once, one per vector lane (see `floatLanes`: four with SSE, where sixteen
+/// lanes spilled to the stack and ran four times slower than im2col; eight with AVX2 and wider).
+private let laneCount = floatLanes
+private typealias Lanes = FloatLanes
+private typealias LanePairs = FloatLanePairs
 
 @inline(__always)
 private func loadPairs(_ p: UnsafePointer<Float>) -> LanePairs { UnsafeRawPointer(p).loadUnaligned(as: LanePairs.self) }

@@ -32,7 +32,7 @@ let intelXeonCPUInfo = """
 /// An AVX2 machine without AVX-512 (a Zen 3 or a Haswell-era Xeon).
 let avx2CPU = CPU(
   vendor: "AuthenticAMD", modelName: "AVX2 machine",
-  flags: ["sse", "sse2", "pni", "ssse3", "sse4_1", "sse4_2", "avx", "fma", "avx2", "f16c"])
+  flags: ["sse", "sse2", "pni", "ssse3", "sse4_1", "sse4_2", "avx", "fma", "avx2", "f16c", "bmi1", "bmi2", "movbe", "abm"])
 
 /// A processor with SSE only.
 let sseCPU = CPU(vendor: "GenuineIntel", modelName: "SSE machine", flags: ["sse", "sse2", "pni", "ssse3"])
