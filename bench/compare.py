@@ -59,7 +59,7 @@ def main():
     machine = json_line(ours + ["doctor"], env)
     print(f"CPU: {machine['cpu']}; {machine['vectorExtensions']}")
     print(f"digits: {machine['openBLAS']}; kernels {machine['kernel']} ({machine['kernelReason']}); "
-          f"{machine['threads']} workers; Swift {machine['swift']}")
+          f"{machine['threads']} workers; Swift {machine['swift']}, compiled for {machine['compiledFor']}")
     print(f"references: {args.threads} threads; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     print()
 

@@ -56,10 +56,10 @@ func timeTraining(_ spec: ModelSpec, trainCSV: String, epochs: Int) throws
   var generator = SeededGenerator(seed: 0)
   var model = Sequential(spec: spec, inputSize: 784, using: &generator)
   let optimizerSpec = OptimizerSpec(kind: .adam, learningRate: 0.001)
-  var optimizer = makeOptimizer(optimizerSpec, for: model)
+  var optimizer = makeOptimizer(optimizerSpec, schedule: .cosine, for: model)
   let history = Trainer.fit(
-    &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: data.train.0, labels: data.train.1,
-    validation: nil, options: TrainingOptions(epochs: epochs, batchSize: 128, schedule: .cosine), using: &generator)
+    &model, optimizer: &optimizer, features: data.train.0, labels: data.train.1,
+    validation: nil, options: TrainingOptions(epochs: epochs, batchSize: 128), using: &generator)
   let times = history.map(\.seconds).sorted()
   let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy
   return (model, times[times.count / 2], accuracy)
@@ -98,7 +98,7 @@ do {
     var history: [EpochRecord] = []
     let elapsed = seconds {
       history = Trainer.fit(
-        &model, optimizer: &optimizer, optimizerSpec: spec, features: data.train.0, labels: data.train.1,
+        &model, optimizer: &optimizer, features: data.train.0, labels: data.train.1,
         validation: nil, options: TrainingOptions(epochs: 500, batchSize: nil), using: &generator)
     }
     let accuracy = Trainer.evaluate(&model, features: data.validation.0, labels: data.validation.1).accuracy

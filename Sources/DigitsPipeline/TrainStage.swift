@@ -99,13 +99,12 @@ public struct TrainStage: Stage {
     let settings = parameters.settings
     var generator = SeededGenerator(seed: parameters.seed)
     var model = Sequential(spec: settings.model, inputSize: data.train.features.columns, using: &generator)
-    var optimizer = makeOptimizer(settings.optimizer, for: model)
+    var optimizer = makeOptimizer(settings.optimizer, schedule: settings.schedule, for: model)
     context.log(
       "\(model.parameterCount) parameters; \(settings.optimizer.kind.rawValue) lr \(settings.optimizer.learningRate), "
         + "\(settings.epochs) epochs, batch \(settings.batchSize), \(settings.schedule.rawValue) schedule")
 
-    var options = TrainingOptions(
-      epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch, schedule: settings.schedule)
+    var options = TrainingOptions(epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch)
     options.labelSmoothing = settings.labelSmoothing ?? 0
     if let augmentation = settings.augmentation, !augmentation.isIdentity {
       let side = try NormaliseStage.imageSide(pixels: data.train.features.columns, for: "train.augmentation")
@@ -115,7 +114,7 @@ public struct TrainStage: Stage {
 
     var lastProgress = Date.distantPast
     let history = try Trainer.fit(
-      &model, optimizer: &optimizer, optimizerSpec: settings.optimizer,
+      &model, optimizer: &optimizer,
       features: data.train.features, labels: data.train.labels,
       validation: (data.validation.features, data.validation.labels),
       options: options,

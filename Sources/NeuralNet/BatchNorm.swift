@@ -13,16 +13,35 @@ import Tensor
 /// γ and β are trainable; the running statistics are *buffers*: saved with the model (see
 /// `Sequential.namedParameters`) but never touched by an optimizer.
 public struct BatchNorm: Layer {
-  public var weight: Tensor           // γ, (C)
-  public var bias: Tensor             // β, (C)
-  public var runningMean: Tensor      // (C)
-  public var runningVariance: Tensor  // (C)
-  public var weightGradient: Tensor   // (C), dL/dγ accumulated
-  public var biasGradient: Tensor     // (C), dL/dβ accumulated
+  /// `weight` (γ) and `bias` (β), both `(C)`.
+  public var parameters: [Parameter]
+  /// `running_mean` and `running_var`, both `(C)`.
+  public var buffers: [Buffer]
   public let momentum: Float
   public let epsilon: Float
   /// The training forward's input and batch statistics, for backward.
   private var saved: (input: Tensor, mean: Tensor, inverseStd: Tensor)?
+
+  public var weight: Tensor {  // γ
+    get { parameters[0].value }
+    set { parameters[0].value = newValue }
+  }
+  public var bias: Tensor {  // β
+    get { parameters[1].value }
+    set { parameters[1].value = newValue }
+  }
+  public var runningMean: Tensor {
+    get { buffers[0].value }
+    set { buffers[0].value = newValue }
+  }
+  public var runningVariance: Tensor {
+    get { buffers[1].value }
+    set { buffers[1].value = newValue }
+  }
+  /// dL/dγ accumulated.
+  public var weightGradient: Tensor { parameters[0].gradient }
+  /// dL/dβ accumulated.
+  public var biasGradient: Tensor { parameters[1].gradient }
 
   public var channels: Int { weight.count }
 
@@ -40,15 +59,14 @@ public struct BatchNorm: Layer {
   ) {
     let c = weight.count
     precondition(c > 0 && [weight, bias, runningMean, runningVariance].allSatisfy { $0.shape == [c] }, "batchnorm buffers must all be (C)")
-    self.weight = weight
-    self.bias = bias
-    self.runningMean = runningMean
-    self.runningVariance = runningVariance
+    parameters = [Parameter("weight", weight), Parameter("bias", bias)]
+    buffers = [Buffer("running_mean", runningMean), Buffer("running_var", runningVariance)]
     self.momentum = momentum
     self.epsilon = epsilon
-    weightGradient = Tensor(zeros: [c])
-    biasGradient = Tensor(zeros: [c])
   }
+
+  /// The batch statistics span every row of the batch.
+  public var isRowIndependent: Bool { false }
 
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
     precondition(x.shape.count >= 2 && x.shape[1] == channels, "batchnorm expects (N, \(channels), ...), got \(x.shape)")
@@ -60,8 +78,8 @@ public struct BatchNorm: Layer {
       let m = Float(x.count / c)
       let unbiased = m > 1 ? m / (m - 1) : 1
       for k in 0..<c {
-        runningMean.scalars[k] = (1 - momentum) * runningMean.scalars[k] + momentum * mu.scalars[k]
-        runningVariance.scalars[k] = (1 - momentum) * runningVariance.scalars[k] + momentum * variance.scalars[k] * unbiased
+        buffers[0].value.scalars[k] = (1 - momentum) * buffers[0].value.scalars[k] + momentum * mu.scalars[k]
+        buffers[1].value.scalars[k] = (1 - momentum) * buffers[1].value.scalars[k] + momentum * variance.scalars[k] * unbiased
       }
       mean = mu
       inverseStd = Tensor(shape: [c], scalars: variance.scalars.map { 1 / ($0 + epsilon).squareRoot() })
@@ -77,30 +95,13 @@ public struct BatchNorm: Layer {
   }
 
   /// Accumulates `dγ`, `dβ`; returns `dx` through the batch statistics (training mode).
-  public mutating func backward(_ dy: Tensor) -> Tensor {
-    backward(dy, inputGradient: true)!
-  }
-
-  /// The parameter half of `backward`, for a first layer whose `dx` nobody needs.
-  public mutating func accumulateParameterGradients(_ dy: Tensor) {
-    _ = backward(dy, inputGradient: false)
-  }
-
-  private mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
+  public mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
     guard let (x, mean, inverseStd) = saved else { preconditionFailure("BatchNorm.backward without a training forward pass") }
-    return batchNormBackward(
-      dy, input: x, mean: mean, inverseStd: inverseStd, gamma: weight, channels: channels,
-      gammaGradient: &weightGradient, betaGradient: &biasGradient, inputGradient: inputGradient)
-  }
-
-  public mutating func zeroGradients() {
-    weightGradient.fill(with: 0)
-    biasGradient.fill(with: 0)
-  }
-
-  /// Calls `update(index, &parameter, gradient)` for γ (at `index`) then β (at `index + 1`).
-  mutating func updateParameters(startingAt index: Int, _ update: (Int, inout Tensor, Tensor) -> Void) {
-    update(index, &weight, weightGradient)
-    update(index + 1, &bias, biasGradient)
+    let (gamma, channels) = (weight, channels)
+    return accumulatingWeightAndBiasGradients { dGamma, dBeta in
+      batchNormBackward(
+        dy, input: x, mean: mean, inverseStd: inverseStd, gamma: gamma, channels: channels,
+        gammaGradient: &dGamma, betaGradient: &dBeta, inputGradient: inputGradient)
+    }
   }
 }

@@ -20,6 +20,9 @@ public struct Dropout: Layer {
     self.generator = generator
   }
 
+  /// The masks are drawn from one stream, row after row.
+  public var isRowIndependent: Bool { false }
+
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
     guard training, rate > 0 else {
       mask = nil
@@ -30,7 +33,7 @@ public struct Dropout: Layer {
     return multiply(x, m)
   }
 
-  public mutating func backward(_ dy: Tensor) -> Tensor {
+  public mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
     guard let m = mask else { return dy }  // rate 0: the identity
     return multiply(dy, m)
   }

@@ -12,7 +12,7 @@ public struct Flatten: Layer {
     return x.reshaped([x.rows, x.columns])
   }
 
-  public mutating func backward(_ dy: Tensor) -> Tensor {
+  public mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
     guard let shape = inputShape else { preconditionFailure("Flatten.backward without a training forward pass") }
     return dy.reshaped(shape)
   }

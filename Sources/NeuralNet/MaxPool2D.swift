@@ -22,7 +22,7 @@ public struct MaxPool2D: Layer {
   }
 
   /// `// dy: (N, C, Ho, Wo) -> dx: (N, C, H, W)`
-  public mutating func backward(_ dy: Tensor) -> Tensor {
+  public mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
     guard let shape = inputShape else { preconditionFailure("MaxPool2D.backward without a training forward pass") }
     return maxPool2dBackward(dy, argmax: argmax, inputShape: shape)
   }

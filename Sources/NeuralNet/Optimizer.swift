@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// An optimizer's settings, as written in the pipeline's YAML (snake_case keys):
@@ -60,14 +61,36 @@ public struct OptimizerSpec: Codable, Sendable, Hashable {
   }
 }
 
-/// Updates a model's parameters from the gradients its last `backward` accumulated.
+/// Updates a model's parameters from the gradients its last `backward` accumulated, at a
+/// learning rate it keeps and schedules itself.
 public protocol Optimizer: Sendable {
-  mutating func step(_ model: inout Sequential, learningRate: Float)
+  /// The rate the next `step` uses.
+  var learningRate: Float { get }
+  /// Sets `learningRate` for epoch `epoch` (counted from 0) of `epochs`, from the schedule.
+  mutating func startEpoch(_ epoch: Int, of epochs: Int)
+  mutating func step(_ model: inout Sequential)
 }
 
-/// The optimizer for `spec`, with state buffers shaped like `model`'s trainable parameters.
-public func makeOptimizer(_ spec: OptimizerSpec, for model: Sequential) -> any Optimizer {
-  GradientDescent(spec: spec, parameterShapes: model.namedTrainableParameters.map(\.value.shape))
+/// The optimizer for `spec`, scheduled by `schedule`, with state buffers shaped like `model`'s
+/// trainable parameters.
+public func makeOptimizer(_ spec: OptimizerSpec, schedule: LearningRateSchedule = .constant, for model: Sequential) -> any Optimizer {
+  GradientDescent(spec: spec, schedule: schedule, parameterShapes: model.namedTrainableParameters.map(\.value.shape))
+}
+
+/// The learning rate per epoch `e` of `E`, from the optimizer's base rate `η`.
+public enum LearningRateSchedule: String, Codable, Sendable, Hashable {
+  /// `η_e = η`
+  case constant
+  /// `η_e = η·(1 + cos(π·e/E))/2`: cosine annealing towards 0, stepped per epoch
+  /// (torch's `CosineAnnealingLR(T_max=E)` stepped once per epoch).
+  case cosine
+
+  public func learningRate(base: Float, epoch: Int, epochs: Int) -> Float {
+    switch self {
+    case .constant: base
+    case .cosine: Float(Double(base) * (1 + cos(Double.pi * Double(epoch) / Double(max(epochs, 1)))) / 2)
+    }
+  }
 }
 
 /// SGD, momentum, Adam and AdamW as settings of one first-order update (tinygrad-style):
@@ -75,6 +98,8 @@ public func makeOptimizer(_ spec: OptimizerSpec, for model: Sequential) -> any O
 /// the gradient. Matches PyTorch's update order, so the same hyperparameters mean the same thing.
 public struct GradientDescent: Optimizer {
   public let spec: OptimizerSpec
+  public let schedule: LearningRateSchedule
+  public private(set) var learningRate: Float
   /// Number of `step` calls so far (Adam's `t`).
   public private(set) var stepCount = 0
   /// Velocity (sgd, momentum) or first moment m (adam, adamw), one per parameter.
@@ -82,8 +107,10 @@ public struct GradientDescent: Optimizer {
   /// Second moment v (adam, adamw); empty for the others.
   private var secondMoments: [Tensor]
 
-  public init(spec: OptimizerSpec, parameterShapes: [[Int]]) {
+  public init(spec: OptimizerSpec, schedule: LearningRateSchedule = .constant, parameterShapes: [[Int]]) {
     self.spec = spec
+    self.schedule = schedule
+    learningRate = spec.learningRate
     firstMoments = parameterShapes.map { Tensor(zeros: $0) }
     switch spec.kind {
     case .sgd, .momentum: secondMoments = []
@@ -91,9 +118,13 @@ public struct GradientDescent: Optimizer {
     }
   }
 
-  public mutating func step(_ model: inout Sequential, learningRate: Float) {
+  public mutating func startEpoch(_ epoch: Int, of epochs: Int) {
+    learningRate = schedule.learningRate(base: spec.learningRate, epoch: epoch, epochs: epochs)
+  }
+
+  public mutating func step(_ model: inout Sequential) {
     stepCount += 1
-    let (spec, t) = (self.spec, stepCount)
+    let (spec, t, learningRate) = (self.spec, stepCount, self.learningRate)
     model.updateParameters { index, parameter, gradient in
       switch spec.kind {
       case .sgd, .momentum:

@@ -13,7 +13,7 @@ public struct ReLU: Layer {
     return y
   }
 
-  public mutating func backward(_ dy: Tensor) -> Tensor {
+  public mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
     guard let y = output else { preconditionFailure("ReLU.backward without a training forward pass") }
     return reluBackward(dy, output: y)
   }

@@ -21,55 +21,24 @@ import Tensor
 public struct Sequential: Sendable {
   public let spec: ModelSpec
   public let inputSize: Int
-
-  /// Where each position of `spec.layers` lives. Layers are kept in arrays per kind so that
-  /// `denses[i].forward(...)` mutates in place; an enum payload or existential would be copied
-  /// out and back, and the copy-on-write would duplicate the weights every step.
-  private enum Slot: Sendable {
-    case dense(Int), relu(Int), conv(Int), pool(Int), norm(Int), dropout(Int), flatten(Int)
-    /// A ReLU computed by the convolution before it (`Conv2D.fusedReLU`): passes values through.
-    case fusedReLU
-
-    var hasParameters: Bool {
-      switch self {
-      case .dense, .conv, .norm: true
-      case .relu, .pool, .dropout, .flatten, .fusedReLU: false
-      }
-    }
-  }
-  private var slots: [Slot] = []
-  private var denses: [Dense] = []
-  private var relus: [ReLU] = []
-  private var convs: [Conv2D] = []
-  private var pools: [MaxPool2D] = []
-  private var norms: [BatchNorm] = []
-  private var dropouts: [Dropout] = []
-  private var flattens: [Flatten] = []
+  /// One layer per position of `spec.layers`, mutated in place (an array element of existential
+  /// type is opened for mutation where it lies; its storage is copied only when shared).
+  private var layers: [any Layer]
   /// Per-row shape of the logits.
-  private var finalShape: [Int] = []
+  private let finalShape: [Int]
 
   /// A freshly initialised network; layers draw from `generator` in order: dense and conv layers
   /// their weights then biases, dropout layers one 64-bit seed for their own mask stream (see
   /// `Dropout`). Batch norms start at γ = 1, β = 0 and draw nothing.
   /// Traps if the layers do not fit the input; check with `ModelSpec.outputShape(inputSize:)`.
   public init(spec: ModelSpec, inputSize: Int, using generator: inout SeededGenerator) {
-    let initialization = spec.initialization
+    var source: SeededGenerator? = generator
     do {
-      try self.init(
-        spec: spec, inputSize: inputSize,
-        makeDense: { _, inputs, units in
-          Dense(inputSize: inputs, outputSize: units, initialization: initialization, using: &generator)
-        },
-        makeConv: { _, channels, filters, kernel, padding, stride in
-          Conv2D(
-            inputChannels: channels, filters: filters, kernel: kernel, padding: padding, stride: stride,
-            initialization: initialization, using: &generator)
-        },
-        makeNorm: { _, channels in BatchNorm(channels: channels) },
-        makeDropout: { _, rate in Dropout(rate: rate, generator: SeededGenerator(seed: generator.next())) })
+      try self.init(spec: spec, inputSize: inputSize, drawingFrom: &source)
     } catch {
       preconditionFailure("\(error)")
     }
+    generator = source!
   }
 
   /// Restores trained parameters and buffers by name (as returned by `namedParameters`). Throws
@@ -77,6 +46,8 @@ public struct Sequential: Sendable {
   /// names not in the architecture are ignored. Dropout layers of a restored model seed their
   /// mask streams from their position (restored models are normally only used for inference).
   public init(spec: ModelSpec, inputSize: Int, parameters: [String: Tensor]) throws {
+    var none: SeededGenerator? = nil
+    try self.init(spec: spec, inputSize: inputSize, drawingFrom: &none)
     func lookup(_ name: String, _ shape: [Int]) throws -> Tensor {
       guard let value = parameters[name] else { throw NeuralNetError.missingParameter(name: name) }
       guard value.shape == shape else {
@@ -84,73 +55,73 @@ public struct Sequential: Sendable {
       }
       return value
     }
-    try self.init(
-      spec: spec, inputSize: inputSize,
-        makeDense: { position, inputs, units in
-          Dense(
-            weight: try lookup("layer\(position).weight", [inputs, units]),
-            bias: try lookup("layer\(position).bias", [units]))
-        },
-        makeConv: { position, channels, filters, kernel, padding, stride in
-          Conv2D(
-            weight: try lookup("layer\(position).weight", [filters, channels, kernel, kernel]),
-            bias: try lookup("layer\(position).bias", [filters]), padding: padding, stride: stride)
-        },
-        makeNorm: { position, channels in
-          BatchNorm(
-            weight: try lookup("layer\(position).weight", [channels]),
-            bias: try lookup("layer\(position).bias", [channels]),
-            runningMean: try lookup("layer\(position).running_mean", [channels]),
-            runningVariance: try lookup("layer\(position).running_var", [channels]))
-        },
-        makeDropout: { position, rate in Dropout(rate: rate, generator: SeededGenerator(seed: UInt64(position))) })
+    for position in layers.indices {
+      let prefix = "layer\(position)."
+      for j in layers[position].parameters.indices {
+        let parameter = layers[position].parameters[j]
+        layers[position].parameters[j].value = try lookup(prefix + parameter.name, parameter.value.shape)
+      }
+      for j in layers[position].buffers.indices {
+        let buffer = layers[position].buffers[j]
+        layers[position].buffers[j].value = try lookup(prefix + buffer.name, buffer.value.shape)
+      }
+      layers[position].parametersChanged()
+    }
   }
 
-  /// Builds the layers; the closures make the ones that hold state (positions are in `spec.layers`).
-  private init(
-    spec: ModelSpec, inputSize: Int,
-    makeDense: (_ position: Int, _ inputs: Int, _ units: Int) throws -> Dense,
-    makeConv: (_ position: Int, _ channels: Int, _ filters: Int, _ kernel: Int, _ padding: Int, _ stride: Int) throws -> Conv2D,
-    makeNorm: (_ position: Int, _ channels: Int) throws -> BatchNorm,
-    makeDropout: (_ position: Int, _ rate: Float) -> Dropout
-  ) throws {
+  /// Builds the layers, drawing their initial state from `generator`, or (nil: to be restored)
+  /// with zero weights and dropout streams seeded by position.
+  private init(spec: ModelSpec, inputSize: Int, drawingFrom generator: inout SeededGenerator?) throws {
     precondition(inputSize > 0, "input size must be positive")
     self.spec = spec
     self.inputSize = inputSize
     let shapes = try spec.layerInputShapes(inputSize: inputSize)
+    var layers: [any Layer] = []
     for (position, layer) in spec.layers.enumerated() {
-      let shape = shapes[position]
-      switch layer {
-      case .dense(let units):
-        slots.append(.dense(denses.count))
-        denses.append(try makeDense(position, shape[0], units))
-      case .relu:
-        if case .conv(let i) = slots.last {
-          // Conv → ReLU: one pass over the output instead of two (same values, bit for bit).
-          convs[i].fusedReLU = true
-          slots.append(.fusedReLU)
-        } else {
-          slots.append(.relu(relus.count))
-          relus.append(ReLU())
-        }
-      case .conv2d(let filters, let kernel, let padding, let stride):
-        slots.append(.conv(convs.count))
-        convs.append(try makeConv(position, shape[0], filters, kernel, padding, stride))
-      case .maxPool2d(let size):
-        slots.append(.pool(pools.count))
-        pools.append(MaxPool2D(size: size))
-      case .batchNorm:
-        slots.append(.norm(norms.count))
-        norms.append(try makeNorm(position, shape[0]))
-      case .dropout(let rate):
-        slots.append(.dropout(dropouts.count))
-        dropouts.append(makeDropout(position, rate))
-      case .flatten:
-        slots.append(.flatten(flattens.count))
-        flattens.append(Flatten())
+      if case .relu = layer, var convolution = layers.last as? Conv2D {
+        // Conv → ReLU: one pass over the output instead of two (same values, bit for bit).
+        convolution.fusedReLU = true
+        layers[layers.count - 1] = convolution
+        layers.append(FusedReLU())
+      } else {
+        layers.append(Self.makeLayer(layer, position: position, inputShape: shapes[position], spec.initialization, &generator))
       }
     }
+    self.layers = layers
     finalShape = shapes.last!
+  }
+
+  /// The layer `spec` describes, for input of the given per-row shape.
+  private static func makeLayer(
+    _ spec: LayerSpec, position: Int, inputShape shape: [Int], _ initialization: Initialization,
+    _ generator: inout SeededGenerator?
+  ) -> any Layer {
+    switch spec {
+    case .dense(let units):
+      guard generator != nil else {
+        return Dense(weight: Tensor(zeros: [shape[0], units]), bias: Tensor(zeros: [units]))
+      }
+      return Dense(inputSize: shape[0], outputSize: units, initialization: initialization, using: &generator!)
+    case .relu:
+      return ReLU()
+    case .conv2d(let filters, let kernel, let padding, let stride):
+      guard generator != nil else {
+        return Conv2D(
+          weight: Tensor(zeros: [filters, shape[0], kernel, kernel]), bias: Tensor(zeros: [filters]), padding: padding,
+          stride: stride)
+      }
+      return Conv2D(
+        inputChannels: shape[0], filters: filters, kernel: kernel, padding: padding, stride: stride,
+        initialization: initialization, using: &generator!)
+    case .maxPool2d(let size):
+      return MaxPool2D(size: size)
+    case .batchNorm:
+      return BatchNorm(channels: shape[0])
+    case .dropout(let rate):
+      return Dropout(rate: rate, generator: SeededGenerator(seed: generator?.next() ?? UInt64(position)))
+    case .flatten:
+      return Flatten()
+    }
   }
 
   /// Width of the logits (the scalars per row of the last layer's output).
@@ -163,18 +134,7 @@ public struct Sequential: Sendable {
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
     precondition(x.columns == inputSize, "model expects \(inputSize) input columns, got \(x.shape)")
     var h = spec.inputShape.map { x.reshaped([x.rows] + $0) } ?? x
-    for slot in slots {
-      switch slot {
-      case .dense(let i): h = denses[i].forward(h, training: training)
-      case .relu(let i): h = relus[i].forward(h, training: training)
-      case .conv(let i): h = convs[i].forward(h, training: training)
-      case .pool(let i): h = pools[i].forward(h, training: training)
-      case .norm(let i): h = norms[i].forward(h, training: training)
-      case .dropout(let i): h = dropouts[i].forward(h, training: training)
-      case .flatten(let i): h = flattens[i].forward(h, training: training)
-      case .fusedReLU: break
-      }
-    }
+    for i in layers.indices { h = layers[i].forward(h, training: training) }
     return h.shape.count == 2 ? h : h.reshaped([h.rows, h.columns])
   }
 
@@ -182,126 +142,83 @@ public struct Sequential: Sendable {
   /// gradients (call `zeroGradients()` first for a fresh step). Stops at the first layer with
   /// parameters, which computes only its parameter gradients: `dL/dx` of the input is not computed.
   public mutating func backward(_ dLogits: Tensor) {
-    guard let first = slots.firstIndex(where: { $0.hasParameters }) else { return }
+    guard let first = layers.firstIndex(where: { !$0.parameters.isEmpty }) else { return }
     var g = dLogits.reshaped([dLogits.rows] + finalShape)
-    for position in slots.indices.reversed() where position >= first {
-      let isFirst = position == first
-      switch slots[position] {
-      case .dense(let i):
-        if isFirst { denses[i].accumulateParameterGradients(g) } else { g = denses[i].backward(g) }
-      case .conv(let i):
-        if isFirst { convs[i].accumulateParameterGradients(g) } else { g = convs[i].backward(g) }
-      case .norm(let i):
-        if isFirst { norms[i].accumulateParameterGradients(g) } else { g = norms[i].backward(g) }
-      case .relu(let i): g = relus[i].backward(g)
-      case .pool(let i): g = pools[i].backward(g)
-      case .dropout(let i): g = dropouts[i].backward(g)
-      case .flatten(let i): g = flattens[i].backward(g)
-      case .fusedReLU: break
-      }
-    }
+    for i in layers.indices.reversed() where i > first { g = layers[i].backward(g) }
+    layers[first].accumulateParameterGradients(g)
   }
 
-  /// Whether the rows of a batch can be split between replicas without changing the result:
-  /// batch norm's statistics span the whole batch, and dropout draws its masks from one stream.
-  public var isRowIndependent: Bool { norms.isEmpty && dropouts.isEmpty }
+  /// Whether the rows of a batch can be split between replicas without changing the result
+  /// (not with batch norm, whose statistics span the batch, nor dropout, whose masks come from
+  /// one stream).
+  public var isRowIndependent: Bool { layers.allSatisfy(\.isRowIndependent) }
 
   /// Adds another replica's accumulated gradients to this model's: data-parallel training runs
   /// forward/backward on a share of the rows in each replica, then sums them here, in a fixed
   /// order so the result does not depend on which replica finished first.
   public mutating func addGradients(from other: Sequential) {
     precondition(other.spec == spec && other.inputSize == inputSize, "replicas must share the architecture")
-    for i in denses.indices {
-      axpy(1, other.denses[i].weightGradient, &denses[i].weightGradient)
-      axpy(1, other.denses[i].biasGradient, &denses[i].biasGradient)
-    }
-    for i in convs.indices {
-      axpy(1, other.convs[i].weightGradient, &convs[i].weightGradient)
-      axpy(1, other.convs[i].biasGradient, &convs[i].biasGradient)
-    }
-    for i in norms.indices {
-      axpy(1, other.norms[i].weightGradient, &norms[i].weightGradient)
-      axpy(1, other.norms[i].biasGradient, &norms[i].biasGradient)
+    for i in layers.indices {
+      let theirs = other.layers[i].parameters
+      for j in theirs.indices { axpy(1, theirs[j].gradient, &layers[i].parameters[j].gradient) }
     }
   }
 
   public mutating func zeroGradients() {
-    for i in denses.indices { denses[i].zeroGradients() }
-    for i in convs.indices { convs[i].zeroGradients() }
-    for i in norms.indices { norms[i].zeroGradients() }
+    for i in layers.indices { layers[i].zeroGradients() }
   }
 
-  /// Everything a saved model needs, in a fixed order, layer by layer: weight then bias
-  /// (dense `(in, out)`/`(out)`, conv `(F, C, k, k)`/`(F)`, batch norm γ/β `(C)`), and after a batch
-  /// norm's β its buffers `running_mean`, `running_var`. Pass it to `init(spec:inputSize:parameters:)`
-  /// to restore the model. Optimizers use `namedTrainableParameters`, which leaves the buffers out.
+  /// Everything a saved model needs, in a fixed order, layer by layer: its parameters (weight
+  /// then bias: dense `(in, out)`/`(out)`, conv `(F, C, k, k)`/`(F)`, batch norm γ/β `(C)`), then
+  /// its buffers (a batch norm's `running_mean`, `running_var`). Pass it to
+  /// `init(spec:inputSize:parameters:)` to restore the model. Optimizers use
+  /// `namedTrainableParameters`, which leaves the buffers out.
   public var namedParameters: [(name: String, value: Tensor)] {
-    named(includeBuffers: true, buffersOnly: false, gradients: false)
+    layers.enumerated().flatMap { position, layer in
+      layer.parameters.map { ("layer\(position).\($0.name)", $0.value) }
+        + layer.buffers.map { ("layer\(position).\($0.name)", $0.value) }
+    }
   }
 
   /// The parameters optimizers update (`namedParameters` without the batch-norm buffers), in
   /// the order `updateParameters` visits them.
   public var namedTrainableParameters: [(name: String, value: Tensor)] {
-    named(includeBuffers: false, buffersOnly: false, gradients: false)
+    layers.enumerated().flatMap { position, layer in layer.parameters.map { ("layer\(position).\($0.name)", $0.value) } }
   }
 
   /// The batch-norm running statistics: state that is saved but has no gradient.
   public var namedBuffers: [(name: String, value: Tensor)] {
-    named(includeBuffers: true, buffersOnly: true, gradients: false)
+    layers.enumerated().flatMap { position, layer in layer.buffers.map { ("layer\(position).\($0.name)", $0.value) } }
   }
 
-  /// Gradients, named and ordered like `namedTrainableParameters` (the same as `namedParameters`
-  /// for models without batch norm).
+  /// Gradients, named and ordered like `namedTrainableParameters`.
   public var namedGradients: [(name: String, value: Tensor)] {
-    named(includeBuffers: false, buffersOnly: false, gradients: true)
-  }
-
-  private func named(includeBuffers: Bool, buffersOnly: Bool, gradients: Bool) -> [(name: String, value: Tensor)] {
-    var out: [(name: String, value: Tensor)] = []
-    func add(_ position: Int, _ weight: Tensor, _ bias: Tensor) {
-      guard !buffersOnly else { return }
-      out.append(("layer\(position).weight", weight))
-      out.append(("layer\(position).bias", bias))
-    }
-    for (position, slot) in slots.enumerated() {
-      switch slot {
-      case .dense(let i):
-        let d = denses[i]
-        gradients ? add(position, d.weightGradient, d.biasGradient) : add(position, d.weight, d.bias)
-      case .conv(let i):
-        let c = convs[i]
-        gradients ? add(position, c.weightGradient, c.biasGradient) : add(position, c.weight, c.bias)
-      case .norm(let i):
-        let n = norms[i]
-        gradients ? add(position, n.weightGradient, n.biasGradient) : add(position, n.weight, n.bias)
-        if includeBuffers {
-          out.append(("layer\(position).running_mean", n.runningMean))
-          out.append(("layer\(position).running_var", n.runningVariance))
-        }
-      case .relu, .pool, .dropout, .flatten, .fusedReLU:
-        break
-      }
-    }
-    return out
+    layers.enumerated().flatMap { position, layer in layer.parameters.map { ("layer\(position).\($0.name)", $0.gradient) } }
   }
 
   /// Total number of trainable scalars (buffers not counted).
   public var parameterCount: Int {
-    namedTrainableParameters.reduce(0) { $0 + $1.value.count }
+    layers.reduce(0) { total, layer in layer.parameters.reduce(total) { $0 + $1.value.count } }
   }
 
   /// Visits every trainable parameter in `namedTrainableParameters` order as
   /// `(index, &parameter, gradient)`, updating in place: the hook optimizers use.
   public mutating func updateParameters(_ update: (_ index: Int, _ parameter: inout Tensor, _ gradient: Tensor) -> Void) {
     var index = 0
-    for slot in slots {
-      switch slot {
-      case .dense(let i): denses[i].updateParameters(startingAt: index, update)
-      case .conv(let i): convs[i].updateParameters(startingAt: index, update)
-      case .norm(let i): norms[i].updateParameters(startingAt: index, update)
-      case .relu, .pool, .dropout, .flatten, .fusedReLU: continue
+    for i in layers.indices where !layers[i].parameters.isEmpty {
+      for j in layers[i].parameters.indices {
+        let gradient = layers[i].parameters[j].gradient
+        update(index, &layers[i].parameters[j].value, gradient)
+        index += 1
       }
-      index += 2
+      layers[i].parametersChanged()
     }
   }
+}
+
+/// The position of a ReLU that the convolution before it computes (`Conv2D.fusedReLU`): values
+/// and gradients pass through.
+private struct FusedReLU: Layer {
+  mutating func forward(_ x: Tensor, training: Bool) -> Tensor { x }
+  mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? { dy }
 }

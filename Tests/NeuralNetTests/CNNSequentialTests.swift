@@ -108,7 +108,7 @@ func bars(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     model.backward(SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y).gradient)
     let buffers = model.namedBuffers.map(\.value)
     let trainable = model.namedTrainableParameters.map(\.value)
-    optimizer.step(&model, learningRate: 0.1)
+    optimizer.step(&model)
     #expect(model.namedBuffers.map(\.value) == buffers)
     #expect(zip(model.namedTrainableParameters, trainable).allSatisfy { $0.value != $1 })
   }
@@ -123,7 +123,7 @@ func bars(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     var options = TrainingOptions(epochs: epochs, batchSize: 16)
     options.labelSmoothing = 0.05
     let history = Trainer.fit(
-      &model, optimizer: &optimizer, optimizerSpec: spec, features: x, labels: y, validation: (vx, vy),
+      &model, optimizer: &optimizer, features: x, labels: y, validation: (vx, vy),
       options: options, using: &rng)
     return (model, history)
   }

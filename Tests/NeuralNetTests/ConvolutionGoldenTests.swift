@@ -104,7 +104,7 @@ struct LayerCase {
       expectClose(gradient.scalars, golden["grad.\(name)"].scalars, atol: 1e-5, rtol: 1e-4, "grad.\(name)")
     }
     var sgd = makeOptimizer(OptimizerSpec(kind: .sgd, learningRate: golden.manifest.learningRate), for: model)
-    sgd.step(&model, learningRate: golden.manifest.learningRate)
+    sgd.step(&model)
     for (name, value) in model.namedTrainableParameters {
       expectClose(value.scalars, golden["sgd.\(name)"].scalars, "sgd.\(name)")
     }

@@ -25,7 +25,7 @@ import Tensor
     }
 
     var sgd = makeOptimizer(OptimizerSpec(kind: .sgd, learningRate: golden.manifest.learningRate), for: model)
-    sgd.step(&model, learningRate: golden.manifest.learningRate)
+    sgd.step(&model)
     for (name, value) in model.namedParameters {
       expectClose(value.scalars, golden["sgd.\(name)"].scalars, "sgd.\(name)")
     }

@@ -18,7 +18,7 @@ import Tensor
       model.zeroGradients()
       _ = model.forward(Tensor(shape: [1, 1], scalars: [1]), training: true)
       model.backward(Tensor(shape: [1, 1], scalars: [g]))
-      optimizer.step(&model, learningRate: spec.learningRate)
+      optimizer.step(&model)
       let p = model.namedParameters
       trajectory.append((p[0].value.scalars[0], p[1].value.scalars[0]))
     }

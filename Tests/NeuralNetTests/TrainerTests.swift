@@ -24,16 +24,16 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
 
   func train(
     seed: UInt64, optimizer kind: OptimizerSpec.Kind = .adam, learningRate: Float = 0.01,
-    options: TrainingOptions
+    schedule: LearningRateSchedule = .constant, options: TrainingOptions
   ) -> (Sequential, [EpochRecord]) {
     let (x, y) = blobs(300, seed: 99)
     let (vx, vy) = blobs(100, seed: 100)
     var rng = SeededGenerator(seed: seed)
     var model = Sequential(spec: spec, inputSize: 8, using: &rng)
     let optimizerSpec = OptimizerSpec(kind: kind, learningRate: learningRate)
-    var optimizer = makeOptimizer(optimizerSpec, for: model)
+    var optimizer = makeOptimizer(optimizerSpec, schedule: schedule, for: model)
     let history = Trainer.fit(
-      &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: x, labels: y,
+      &model, optimizer: &optimizer, features: x, labels: y,
       validation: (vx, vy), options: options, using: &rng)
     return (model, history)
   }
@@ -88,7 +88,7 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
       let optimizerSpec = OptimizerSpec(kind: .sgd, learningRate: 0.1)
       var optimizer = makeOptimizer(optimizerSpec, for: model)
       _ = Trainer.fit(
-        &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: x, labels: y, validation: nil,
+        &model, optimizer: &optimizer, features: x, labels: y, validation: nil,
         options: TrainingOptions(epochs: 2, batchSize: nil), using: &generator)
       return model
     }
@@ -100,12 +100,12 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
   }
 
   @Test func fit_isBitIdenticalForTheSameSeed() {
-    let options = TrainingOptions(epochs: 3, batchSize: 32, schedule: .cosine)
-    let (a, ha) = train(seed: 7, options: options)
-    let (b, hb) = train(seed: 7, options: options)
+    let options = TrainingOptions(epochs: 3, batchSize: 32)
+    let (a, ha) = train(seed: 7, schedule: .cosine, options: options)
+    let (b, hb) = train(seed: 7, schedule: .cosine, options: options)
     #expect(a.namedParameters.map(\.value) == b.namedParameters.map(\.value))
     #expect(ha.map(\.trainLoss) == hb.map(\.trainLoss))
-    let (c, _) = train(seed: 8, options: options)
+    let (c, _) = train(seed: 8, schedule: .cosine, options: options)
     #expect(a.namedParameters.map(\.value) != c.namedParameters.map(\.value))
   }
 
@@ -134,7 +134,7 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
   }
 
   @Test func cosineSchedule_annealsPerEpoch() {
-    let (_, history) = train(seed: 3, options: TrainingOptions(epochs: 4, batchSize: 64, schedule: .cosine))
+    let (_, history) = train(seed: 3, schedule: .cosine, options: TrainingOptions(epochs: 4, batchSize: 64))
     let expected = (0..<4).map { e in Float(0.01 * (1 + cos(Double.pi * Double(e) / 4)) / 2) }
     for (record, lr) in zip(history, expected) { #expect(abs(record.learningRate - lr) < 1e-9) }
     #expect(history.first!.learningRate == 0.01)
@@ -151,7 +151,7 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     struct Stop: Error {}
     #expect(throws: Stop.self) {
       _ = try Trainer.fit(
-        &model, optimizer: &optimizer, optimizerSpec: optimizerSpec, features: x, labels: y, validation: nil,
+        &model, optimizer: &optimizer, features: x, labels: y, validation: nil,
         options: TrainingOptions(epochs: 3, batchSize: 30), using: &rng,
         onBatch: { batches.append($0) },
         onEpoch: { record in
