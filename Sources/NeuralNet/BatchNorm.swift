@@ -105,3 +105,21 @@ public struct BatchNorm: Layer {
     }
   }
 }
+
+extension BatchNorm {
+  /// `batchnorm`: over the channels, BatchNorm2d on images and BatchNorm1d on rows.
+  public struct Kind: LayerKind {
+    public static let name = "batchnorm"
+    public static var bare: Kind? { Kind() }
+
+    public init() {}
+
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { shape }
+
+    public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+      -> any Layer
+    {
+      BatchNorm(channels: shape[0])
+    }
+  }
+}

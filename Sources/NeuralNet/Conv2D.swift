@@ -87,3 +87,78 @@ public struct Conv2D: Layer {
     return [filters, g.outputHeight, g.outputWidth]
   }
 }
+
+extension Conv2D {
+  /// `{conv2d: {filters: 32, kernel: 3}}`: `filters` output channels, a `kernel × kernel` window;
+  /// `padding` defaults to `kernel / 2` ("same" size for odd kernels at stride 1) and `stride`
+  /// to 1. Needs `(C, H, W)` input.
+  public struct Kind: LayerKind {
+    public static let name = "conv2d"
+    public var filters: Int
+    public var kernel: Int
+    public var padding: Int
+    public var stride: Int
+
+    public init(filters: Int, kernel: Int, padding: Int, stride: Int) {
+      (self.filters, self.kernel, self.padding, self.stride) = (filters, kernel, padding, stride)
+    }
+
+    private struct Key: CodingKey {
+      var stringValue: String
+      var intValue: Int? { nil }
+      init(stringValue: String) { self.stringValue = stringValue }
+      init?(intValue: Int) { nil }
+    }
+    private static let keys = ["filters", "kernel", "padding", "stride"]
+
+    public init(from decoder: any Decoder) throws {
+      let options = try decoder.container(keyedBy: Key.self)
+      let unknown = options.allKeys.map(\.stringValue).filter { !Self.keys.contains($0) }
+      guard unknown.isEmpty else {
+        throw DecodingError.dataCorrupted(
+          .init(
+            codingPath: decoder.codingPath,
+            debugDescription: "conv2d has unknown keys \(unknown.sorted()); expected filters, kernel, padding, stride"))
+      }
+      let (filtersKey, kernelKey) = (Key(stringValue: "filters"), Key(stringValue: "kernel"))
+      let (paddingKey, strideKey) = (Key(stringValue: "padding"), Key(stringValue: "stride"))
+      let path = decoder.codingPath
+      filters = try positive(options.decode(Int.self, forKey: filtersKey), "conv2d filters", codingPath: path + [filtersKey])
+      kernel = try positive(options.decode(Int.self, forKey: kernelKey), "conv2d kernel", codingPath: path + [kernelKey])
+      padding = try options.decodeIfPresent(Int.self, forKey: paddingKey) ?? kernel / 2
+      guard padding >= 0 else {
+        throw DecodingError.dataCorruptedError(forKey: paddingKey, in: options, debugDescription: "conv2d padding must be ≥ 0, got \(padding)")
+      }
+      stride = try positive(options.decodeIfPresent(Int.self, forKey: strideKey) ?? 1, "conv2d stride", codingPath: path + [strideKey])
+    }
+
+    /// Every key written, defaults included: one canonical form per layer for fingerprints.
+    public func encode(to encoder: any Encoder) throws {
+      var options = encoder.container(keyedBy: Key.self)
+      try options.encode(filters, forKey: Key(stringValue: "filters"))
+      try options.encode(kernel, forKey: Key(stringValue: "kernel"))
+      try options.encode(padding, forKey: Key(stringValue: "padding"))
+      try options.encode(stride, forKey: Key(stringValue: "stride"))
+    }
+
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
+      guard shape.count == 3 else { throw LayerShapeError(" needs (C, H, W) input, got \(shape); set input_shape") }
+      let (h, w) = (shape[1] + 2 * padding - kernel, shape[2] + 2 * padding - kernel)
+      guard h >= 0 && w >= 0 else { throw LayerShapeError(": kernel \(kernel) with padding \(padding) does not fit \(shape)") }
+      return [filters, h / stride + 1, w / stride + 1]
+    }
+
+    public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+      -> any Layer
+    {
+      guard generator != nil else {
+        return Conv2D(
+          weight: Tensor(zeros: [filters, shape[0], kernel, kernel]), bias: Tensor(zeros: [filters]), padding: padding,
+          stride: stride)
+      }
+      return Conv2D(
+        inputChannels: shape[0], filters: filters, kernel: kernel, padding: padding, stride: stride,
+        initialization: initialization, using: &generator!)
+    }
+  }
+}

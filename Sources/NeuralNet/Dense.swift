@@ -78,3 +78,34 @@ public struct Dense: Layer {
     return inputGradient ? matmul(dy, weight, transposeB: true) : nil  // (N, out)·(out, in)
   }
 }
+
+extension Dense {
+  /// `{dense: units}`: fully connected with `units` outputs. Needs flat input.
+  public struct Kind: LayerKind {
+    public static let name = "dense"
+    public var units: Int
+
+    public init(units: Int) { self.units = units }
+
+    public init(from decoder: any Decoder) throws {
+      units = try positive(decoder.singleValueContainer().decode(Int.self), "dense units", codingPath: decoder.codingPath)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var single = encoder.singleValueContainer()
+      try single.encode(units)
+    }
+
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
+      guard shape.count == 1 else { throw LayerShapeError(" needs flat input, got \(shape); add flatten before it") }
+      return [units]
+    }
+
+    public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+      -> any Layer
+    {
+      guard generator != nil else { return Dense(weight: Tensor(zeros: [shape[0], units]), bias: Tensor(zeros: [units])) }
+      return Dense(inputSize: shape[0], outputSize: units, initialization: initialization, using: &generator!)
+    }
+  }
+}

@@ -38,3 +38,35 @@ public struct Dropout: Layer {
     return multiply(dy, m)
   }
 }
+
+extension Dropout {
+  /// `{dropout: rate}`, the drop probability, in [0, 1).
+  public struct Kind: LayerKind {
+    public static let name = "dropout"
+    public var rate: Float
+
+    public init(rate: Float) { self.rate = rate }
+
+    public init(from decoder: any Decoder) throws {
+      let single = try decoder.singleValueContainer()
+      rate = try single.decode(Float.self)
+      guard rate >= 0 && rate < 1 else {
+        throw DecodingError.dataCorruptedError(in: single, debugDescription: "dropout rate must be in [0, 1), got \(rate)")
+      }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var single = encoder.singleValueContainer()
+      try single.encode(rate)
+    }
+
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { shape }
+
+    /// The layer's mask stream is seeded by one draw from `generator`, or by its position.
+    public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+      -> any Layer
+    {
+      Dropout(rate: rate, generator: SeededGenerator(seed: generator?.next() ?? UInt64(position)))
+    }
+  }
+}

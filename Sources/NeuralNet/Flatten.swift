@@ -17,3 +17,21 @@ public struct Flatten: Layer {
     return dy.reshaped(shape)
   }
 }
+
+extension Flatten {
+  /// `flatten`: `(C, H, W) -> (C·H·W)`.
+  public struct Kind: LayerKind {
+    public static let name = "flatten"
+    public static var bare: Kind? { Kind() }
+
+    public init() {}
+
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { [shape.reduce(1, *)] }
+
+    public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+      -> any Layer
+    {
+      Flatten()
+    }
+  }
+}

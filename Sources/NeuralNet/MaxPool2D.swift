@@ -27,3 +27,34 @@ public struct MaxPool2D: Layer {
     return maxPool2dBackward(dy, argmax: argmax, inputShape: shape)
   }
 }
+
+extension MaxPool2D {
+  /// `{maxpool2d: size}`: window = stride = `size`. Needs `(C, H, W)` input.
+  public struct Kind: LayerKind {
+    public static let name = "maxpool2d"
+    public var size: Int
+
+    public init(size: Int) { self.size = size }
+
+    public init(from decoder: any Decoder) throws {
+      size = try positive(decoder.singleValueContainer().decode(Int.self), "maxpool2d size", codingPath: decoder.codingPath)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var single = encoder.singleValueContainer()
+      try single.encode(size)
+    }
+
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
+      guard shape.count == 3 else { throw LayerShapeError(" needs (C, H, W) input, got \(shape)") }
+      guard shape[1] >= size && shape[2] >= size else { throw LayerShapeError(": window \(size) does not fit \(shape)") }
+      return [shape[0], shape[1] / size, shape[2] / size]
+    }
+
+    public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+      -> any Layer
+    {
+      MaxPool2D(size: size)
+    }
+  }
+}

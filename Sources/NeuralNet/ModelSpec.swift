@@ -1,3 +1,5 @@
+import Tensor
+
 /// A network architecture as written in the pipeline's YAML:
 ///
 ///     model:
@@ -66,24 +68,10 @@ public struct ModelSpec: Codable, Sendable, Hashable {
     }
     var shapes = [shape]
     for (position, layer) in layers.enumerated() {
-      let name = "layer \(position) (\(layer.name))"
-      switch layer {
-      case .dense(let units):
-        guard shape.count == 1 else { throw fail("\(name) needs flat input, got \(shape); add flatten before it") }
-        shape = [units]
-      case .relu, .dropout, .batchNorm:
-        break
-      case .conv2d(let filters, let kernel, let padding, let stride):
-        guard shape.count == 3 else { throw fail("\(name) needs (C, H, W) input, got \(shape); set input_shape") }
-        let (h, w) = (shape[1] + 2 * padding - kernel, shape[2] + 2 * padding - kernel)
-        guard h >= 0 && w >= 0 else { throw fail("\(name): kernel \(kernel) with padding \(padding) does not fit \(shape)") }
-        shape = [filters, h / stride + 1, w / stride + 1]
-      case .maxPool2d(let size):
-        guard shape.count == 3 else { throw fail("\(name) needs (C, H, W) input, got \(shape)") }
-        guard shape[1] >= size && shape[2] >= size else { throw fail("\(name): window \(size) does not fit \(shape)") }
-        shape = [shape[0], shape[1] / size, shape[2] / size]
-      case .flatten:
-        shape = [shape.reduce(1, *)]
+      do {
+        shape = try layer.kind.outputShape(forInput: shape)
+      } catch {
+        throw NeuralNetError.invalidArchitecture("layer \(position) (\(layer.name))\(error.message)")
       }
       shapes.append(shape)
     }
@@ -93,42 +81,40 @@ public struct ModelSpec: Codable, Sendable, Hashable {
 
 /// One layer: a bare string (`relu`, `batchnorm`, `flatten`) or a one-key mapping
 /// (`{dense: 800}`, `{conv2d: {filters: 32, kernel: 3, padding: 1, stride: 1}}`,
-/// `{maxpool2d: 2}`, `{dropout: 0.25}`).
-public enum LayerSpec: Codable, Sendable, Hashable {
-  /// Fully connected, `y = x·W + b`, with `units` outputs. Needs flat input.
-  case dense(units: Int)
-  /// `y = max(x, 0)`.
-  case relu
-  /// 2-D convolution with `filters` output channels and a `kernel × kernel` window
-  /// (`Conv2D`). YAML `{conv2d: {filters: 32, kernel: 3}}`; `padding` defaults to `kernel / 2`
-  /// ("same" size for odd kernels at stride 1) and `stride` to 1. Needs `(C, H, W)` input.
-  case conv2d(filters: Int, kernel: Int, padding: Int, stride: Int)
-  /// Max pooling with window = stride = `size` (`MaxPool2D`). YAML `{maxpool2d: 2}`.
-  case maxPool2d(size: Int)
-  /// Batch normalisation over channels (`BatchNorm`): BatchNorm2d on images, BatchNorm1d on rows.
-  case batchNorm
-  /// Inverted dropout with drop probability `rate` in [0, 1) (`Dropout`). YAML `{dropout: 0.25}`.
-  case dropout(rate: Float)
-  /// `(C, H, W) -> (C·H·W)` (`Flatten`).
-  case flatten
+/// `{maxpool2d: 2}`, `{dropout: 0.25}`). What each kind means, reads and builds is its
+/// `LayerKind`, beside the layer in its own file; `registeredKinds` lists them.
+public struct LayerSpec: Codable, Sendable, Hashable {
+  public let kind: any LayerKind
 
+  public init(_ kind: some LayerKind) { self.kind = kind }
+
+  /// Every kind a pipeline file can name. A new layer kind is its own file and one entry here.
+  /// (The order is the one error messages list them in: mappings first, then bare names.)
+  public static let registeredKinds: [any LayerKind.Type] = [
+    Dense.Kind.self, Conv2D.Kind.self, MaxPool2D.Kind.self, Dropout.Kind.self,
+    ReLU.Kind.self, BatchNorm.Kind.self, Flatten.Kind.self,
+  ]
+
+  /// The YAML name of the layer kind.
+  public var name: String { type(of: kind).name }
+
+  public static func == (a: LayerSpec, b: LayerSpec) -> Bool { AnyHashable(a.kind) == AnyHashable(b.kind) }
+  public func hash(into hasher: inout Hasher) { AnyHashable(kind).hash(into: &hasher) }
+
+  // The kinds by the names code writes them with.
+  public static func dense(units: Int) -> LayerSpec { LayerSpec(Dense.Kind(units: units)) }
+  public static let relu = LayerSpec(ReLU.Kind())
+  public static func conv2d(filters: Int, kernel: Int, padding: Int, stride: Int) -> LayerSpec {
+    LayerSpec(Conv2D.Kind(filters: filters, kernel: kernel, padding: padding, stride: stride))
+  }
   /// A convolution with the default "same" padding `kernel / 2` and stride 1.
   public static func conv2d(filters: Int, kernel: Int) -> LayerSpec {
     .conv2d(filters: filters, kernel: kernel, padding: kernel / 2, stride: 1)
   }
-
-  /// The YAML name of the layer kind.
-  public var name: String {
-    switch self {
-    case .dense: "dense"
-    case .relu: "relu"
-    case .conv2d: "conv2d"
-    case .maxPool2d: "maxpool2d"
-    case .batchNorm: "batchnorm"
-    case .dropout: "dropout"
-    case .flatten: "flatten"
-    }
-  }
+  public static func maxPool2d(size: Int) -> LayerSpec { LayerSpec(MaxPool2D.Kind(size: size)) }
+  public static let batchNorm = LayerSpec(BatchNorm.Kind())
+  public static func dropout(rate: Float) -> LayerSpec { LayerSpec(Dropout.Kind(rate: rate)) }
+  public static let flatten = LayerSpec(Flatten.Kind())
 
   private struct Key: CodingKey {
     var stringValue: String
@@ -137,17 +123,23 @@ public enum LayerSpec: Codable, Sendable, Hashable {
     init?(intValue: Int) { nil }
   }
 
-  private static let bareNames: [String: LayerSpec] = ["relu": .relu, "batchnorm": .batchNorm, "flatten": .flatten]
-  private static let convolutionKeys: Set<String> = ["filters", "kernel", "padding", "stride"]
+  private static var bareKinds: [any LayerKind.Type] { registeredKinds.filter { $0.bare != nil } }
+  private static var mappedKinds: [any LayerKind.Type] { registeredKinds.filter { $0.bare == nil } }
+
+  /// "a, b or c"
+  private static func list(_ kinds: [any LayerKind.Type]) -> String {
+    let names = kinds.map { $0.name }
+    return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+  }
 
   public init(from decoder: any Decoder) throws {
     if let single = try? decoder.singleValueContainer(), let name = try? single.decode(String.self) {
-      guard let layer = Self.bareNames[name] else {
+      guard let kind = Self.bareKinds.first(where: { $0.name == name })?.bare else {
         throw DecodingError.dataCorruptedError(
           in: single,
-          debugDescription: "unknown layer \"\(name)\": expected relu, batchnorm, flatten or a mapping like {dense: 800}")
+          debugDescription: "unknown layer \"\(name)\": expected \(Self.bareKinds.map { $0.name }.joined(separator: ", ")) or a mapping like {dense: 800}")
       }
-      self = layer
+      self.kind = kind
       return
     }
     let keyed = try decoder.container(keyedBy: Key.self)
@@ -157,70 +149,58 @@ public enum LayerSpec: Codable, Sendable, Hashable {
           codingPath: decoder.codingPath,
           debugDescription: "a layer mapping must have exactly one key, like {dense: 800}; got \(keyed.allKeys.map(\.stringValue))"))
     }
-    func positive(_ value: Int, _ what: String, in container: KeyedDecodingContainer<Key>, key: Key) throws -> Int {
-      guard value > 0 else {
-        throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(what) must be positive, got \(value)")
-      }
-      return value
-    }
-    switch key.stringValue {
-    case "dense":
-      let units = try keyed.decode(Int.self, forKey: key)
-      self = .dense(units: try positive(units, "dense units", in: keyed, key: key))
-    case "conv2d":
-      let options = try keyed.nestedContainer(keyedBy: Key.self, forKey: key)
-      let unknown = options.allKeys.map(\.stringValue).filter { !Self.convolutionKeys.contains($0) }
-      guard unknown.isEmpty else {
-        throw DecodingError.dataCorruptedError(
-          forKey: key, in: keyed, debugDescription: "conv2d has unknown keys \(unknown.sorted()); expected filters, kernel, padding, stride")
-      }
-      let (filtersKey, kernelKey) = (Key(stringValue: "filters"), Key(stringValue: "kernel"))
-      let (paddingKey, strideKey) = (Key(stringValue: "padding"), Key(stringValue: "stride"))
-      let filters = try positive(options.decode(Int.self, forKey: filtersKey), "conv2d filters", in: options, key: filtersKey)
-      let kernel = try positive(options.decode(Int.self, forKey: kernelKey), "conv2d kernel", in: options, key: kernelKey)
-      let padding = try options.decodeIfPresent(Int.self, forKey: paddingKey) ?? kernel / 2
-      guard padding >= 0 else {
-        throw DecodingError.dataCorruptedError(forKey: paddingKey, in: options, debugDescription: "conv2d padding must be ≥ 0, got \(padding)")
-      }
-      let stride = try positive(options.decodeIfPresent(Int.self, forKey: strideKey) ?? 1, "conv2d stride", in: options, key: strideKey)
-      self = .conv2d(filters: filters, kernel: kernel, padding: padding, stride: stride)
-    case "maxpool2d":
-      self = .maxPool2d(size: try positive(keyed.decode(Int.self, forKey: key), "maxpool2d size", in: keyed, key: key))
-    case "dropout":
-      let rate = try keyed.decode(Float.self, forKey: key)
-      guard rate >= 0 && rate < 1 else {
-        throw DecodingError.dataCorruptedError(forKey: key, in: keyed, debugDescription: "dropout rate must be in [0, 1), got \(rate)")
-      }
-      self = .dropout(rate: rate)
-    default:
+    guard let kindType = Self.mappedKinds.first(where: { $0.name == key.stringValue }) else {
       throw DecodingError.dataCorruptedError(
         forKey: key, in: keyed,
-        debugDescription: "unknown layer \"\(key.stringValue)\": expected dense, conv2d, maxpool2d, dropout, relu, batchnorm or flatten")
+        debugDescription: "unknown layer \"\(key.stringValue)\": expected \(Self.list(Self.mappedKinds + Self.bareKinds))")
     }
+    kind = try keyed.decode(kindType, forKey: key)
   }
 
   public func encode(to encoder: any Encoder) throws {
-    switch self {
-    case .relu, .batchNorm, .flatten:
+    if type(of: kind).bare != nil {
       var single = encoder.singleValueContainer()
       try single.encode(name)
-    case .dense(let units):
+    } else {
       var keyed = encoder.container(keyedBy: Key.self)
-      try keyed.encode(units, forKey: Key(stringValue: name))
-    case .conv2d(let filters, let kernel, let padding, let stride):
-      // Every key written, defaults included: one canonical form per layer for fingerprints.
-      var keyed = encoder.container(keyedBy: Key.self)
-      var options = keyed.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: name))
-      try options.encode(filters, forKey: Key(stringValue: "filters"))
-      try options.encode(kernel, forKey: Key(stringValue: "kernel"))
-      try options.encode(padding, forKey: Key(stringValue: "padding"))
-      try options.encode(stride, forKey: Key(stringValue: "stride"))
-    case .maxPool2d(let size):
-      var keyed = encoder.container(keyedBy: Key.self)
-      try keyed.encode(size, forKey: Key(stringValue: name))
-    case .dropout(let rate):
-      var keyed = encoder.container(keyedBy: Key.self)
-      try keyed.encode(rate, forKey: Key(stringValue: name))
+      try keyed.encode(kind, forKey: Key(stringValue: name))
     }
   }
+}
+
+/// One kind of layer as a pipeline file names it: the settings it reads (its `Codable` form is
+/// the value under its key, `800` in `{dense: 800}`), the shape it makes of its input, and the
+/// layer it builds. Each lives beside its layer; `LayerSpec.registeredKinds` lists them.
+public protocol LayerKind: Codable, Sendable, Hashable {
+  /// The name in a pipeline file: `dense`, `relu`, ...
+  static var name: String { get }
+  /// The layer when written as its bare name (`relu`); nil (the default) for kinds written as a
+  /// mapping with settings.
+  static var bare: Self? { get }
+  /// The per-row shape this layer makes of `shape`, or why it cannot take it.
+  func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int]
+  /// A new layer for input rows of `shape`, at `position` in its model, drawing its initial state
+  /// from `generator`; without one (a model about to be restored), zero weights and dropout
+  /// streams seeded by position.
+  func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+    -> any Layer
+}
+
+extension LayerKind {
+  public static var bare: Self? { nil }
+}
+
+/// Why a layer does not fit its input, as the end of a sentence that names the layer
+/// (" needs flat input, got [32, 7, 7]; add flatten before it").
+public struct LayerShapeError: Error {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+}
+
+/// The value of a layer setting that must be positive, or a decoding error that says so.
+func positive(_ value: Int, _ what: String, codingPath: [any CodingKey]) throws -> Int {
+  guard value > 0 else {
+    throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(what) must be positive, got \(value)"))
+  }
+  return value
 }

@@ -18,3 +18,21 @@ public struct ReLU: Layer {
     return reluBackward(dy, output: y)
   }
 }
+
+extension ReLU {
+  /// `relu`: `y = max(x, 0)`.
+  public struct Kind: LayerKind {
+    public static let name = "relu"
+    public static var bare: Kind? { Kind() }
+
+    public init() {}
+
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { shape }
+
+    public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
+      -> any Layer
+    {
+      ReLU()
+    }
+  }
+}

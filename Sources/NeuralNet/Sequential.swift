@@ -78,50 +78,19 @@ public struct Sequential: Sendable {
     let shapes = try spec.layerInputShapes(inputSize: inputSize)
     var layers: [any Layer] = []
     for (position, layer) in spec.layers.enumerated() {
-      if case .relu = layer, var convolution = layers.last as? Conv2D {
+      if layer.kind is ReLU.Kind, var convolution = layers.last as? Conv2D {
         // Conv → ReLU: one pass over the output instead of two (same values, bit for bit).
         convolution.fusedReLU = true
         layers[layers.count - 1] = convolution
         layers.append(FusedReLU())
       } else {
-        layers.append(Self.makeLayer(layer, position: position, inputShape: shapes[position], spec.initialization, &generator))
+        layers.append(
+          layer.kind.makeLayer(
+            inputShape: shapes[position], position: position, initialization: spec.initialization, generator: &generator))
       }
     }
     self.layers = layers
     finalShape = shapes.last!
-  }
-
-  /// The layer `spec` describes, for input of the given per-row shape.
-  private static func makeLayer(
-    _ spec: LayerSpec, position: Int, inputShape shape: [Int], _ initialization: Initialization,
-    _ generator: inout SeededGenerator?
-  ) -> any Layer {
-    switch spec {
-    case .dense(let units):
-      guard generator != nil else {
-        return Dense(weight: Tensor(zeros: [shape[0], units]), bias: Tensor(zeros: [units]))
-      }
-      return Dense(inputSize: shape[0], outputSize: units, initialization: initialization, using: &generator!)
-    case .relu:
-      return ReLU()
-    case .conv2d(let filters, let kernel, let padding, let stride):
-      guard generator != nil else {
-        return Conv2D(
-          weight: Tensor(zeros: [filters, shape[0], kernel, kernel]), bias: Tensor(zeros: [filters]), padding: padding,
-          stride: stride)
-      }
-      return Conv2D(
-        inputChannels: shape[0], filters: filters, kernel: kernel, padding: padding, stride: stride,
-        initialization: initialization, using: &generator!)
-    case .maxPool2d(let size):
-      return MaxPool2D(size: size)
-    case .batchNorm:
-      return BatchNorm(channels: shape[0])
-    case .dropout(let rate):
-      return Dropout(rate: rate, generator: SeededGenerator(seed: generator?.next() ?? UInt64(position)))
-    case .flatten:
-      return Flatten()
-    }
   }
 
   /// Width of the logits (the scalars per row of the last layer's output).
