@@ -171,7 +171,7 @@ enum CSVDiagnostics {
 
     for (index, field) in found.enumerated() {
       let isLabel = layout.hasLabels && index == 0
-      let (limit, expectation) = isLabel ? (9, "a label 0-9") : (255, "an integer 0-255")
+      let (limit, expectation) = isLabel ? (DigitCSV.classCount - 1, "a label 0-9") : (255, "an integer 0-255")
       let where_ = column(of: field.raw.lowerBound, in: line)
       if field.content.isEmpty {
         return .problem(Problem(column: where_, message: "empty field; expected \(expectation)"))

@@ -55,6 +55,8 @@ public struct DigitTable: Sendable, Equatable {
 public enum DigitCSV {
   /// Pixels per image: 28 × 28.
   public static let pixelCount = 784
+  /// Label classes: the digits 0-9.
+  public static let classCount = 10
 
   /// Parses train.csv (header `label,pixel0,...,pixel783`) when `hasLabels`, else test.csv
   /// (header `pixel0,...,pixel783`). Errors name the file by `url.path`.

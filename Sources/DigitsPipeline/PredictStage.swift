@@ -51,13 +51,7 @@ public enum Submission {
   public static let header = "ImageId,Label"
 
   /// The most probable class of each row (the first, on a tie).
-  public static func labels(from probabilities: Tensor) -> [Int] {
-    let classes = probabilities.columns
-    return (0..<probabilities.rows).map { row in
-      let scores = probabilities.scalars[row * classes..<(row + 1) * classes]
-      return scores.indices.max { scores[$0] < scores[$1] }! - row * classes
-    }
-  }
+  public static func labels(from probabilities: Tensor) -> [Int] { argmaxRows(probabilities) }
 
   /// `ImageId,Label` then one line per test row, ImageId counting from 1, LF line endings.
   public static func csv(labels: [Int]) -> String {

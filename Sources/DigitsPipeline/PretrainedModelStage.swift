@@ -29,8 +29,9 @@ public struct PretrainedModelStage: Stage {
     guard network.inputSize == DigitCSV.pixelCount else {
       throw ModelFileError(url: model, message: "the model takes \(network.inputSize) inputs; digits have \(DigitCSV.pixelCount) pixels")
     }
-    guard network.outputSize == 10 else {
-      throw ModelFileError(url: model, message: "the model has \(network.outputSize) outputs; there are 10 digit classes")
+    guard network.outputSize == DigitCSV.classCount else {
+      throw ModelFileError(
+        url: model, message: "the model has \(network.outputSize) outputs; there are \(DigitCSV.classCount) digit classes")
     }
     let expected = try NormaliseStage.Normalisation.load(context)
     if let trained = loaded.normalisation {

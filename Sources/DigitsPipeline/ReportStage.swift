@@ -3,6 +3,7 @@ import Foundation
 import NeuralNet
 import Pipeline
 import Report
+import Tensor
 
 /// Writes `OUTPUT/report/index.html`: the run, the training curves, the confusion matrix, the
 /// per-class scores, the validation digits the model got most confidently wrong, and the
@@ -73,7 +74,7 @@ public struct ReportStage: Stage {
         probabilities: validationProbabilities, rows: validationRows, labels: labels, pixels: pixels),
       distribution: ReportDocument.Distribution(
         training: classCounts(trainRows.map { Int(labels[Int($0)]) }),
-        submission: classCounts(argmaxRows(testProbabilities))))
+        submission: classCounts(argmaxRows(testProbabilities, columns: DigitCSV.classCount))))
     try Data(document.html().utf8).write(to: context.output(RunReport.self).page)
     context.log("report: \(published["index.html"]!) under the output folder")
   }
@@ -102,25 +103,20 @@ public struct ReportStage: Stage {
   /// Validation rows whose predicted class is wrong, most confident first.
   private func confidentMistakes(probabilities: [Float], rows: [Int64], labels: [UInt8], pixels: [UInt8]) -> [ReportDocument.Mistake] {
     let width = DigitCSV.pixelCount
-    let predicted = argmaxRows(probabilities)
+    let classes = DigitCSV.classCount
+    let predicted = argmaxRows(probabilities, columns: classes)
     let wrong = rows.indices.filter { predicted[$0] != Int(labels[Int(rows[$0])]) }
-    let ranked = wrong.sorted { probabilities[$0 * 10 + predicted[$0]] > probabilities[$1 * 10 + predicted[$1]] }
+    let ranked = wrong.sorted { probabilities[$0 * classes + predicted[$0]] > probabilities[$1 * classes + predicted[$1]] }
     return ranked.prefix(parameters.mistakes).map { position in
       let row = Int(rows[position])
       return ReportDocument.Mistake(
         pixels: Array(pixels[row * width..<(row + 1) * width]), trueLabel: Int(labels[row]),
-        predictedLabel: predicted[position], probability: Double(probabilities[position * 10 + predicted[position]]),
+        predictedLabel: predicted[position], probability: Double(probabilities[position * classes + predicted[position]]),
         index: row)
     }
   }
 
-  private func argmaxRows(_ probabilities: [Float]) -> [Int] {
-    stride(from: 0, to: probabilities.count, by: 10).map { start in
-      (0..<10).max { probabilities[start + $0] < probabilities[start + $1] }!
-    }
-  }
-
   private func classCounts(_ labels: [Int]) -> [Int] {
-    labels.reduce(into: [Int](repeating: 0, count: 10)) { $0[$1] += 1 }
+    labels.reduce(into: [Int](repeating: 0, count: DigitCSV.classCount)) { $0[$1] += 1 }
   }
 }

@@ -85,8 +85,8 @@ public struct TrainStage: Stage {
     // larger than its input) is a pipeline-file error now, not a crash when training starts.
     do {
       let output = try settings.model.outputShape(inputSize: DigitCSV.pixelCount)
-      guard output == [10] else {
-        throw PipelineError("train.model: the last layer gives \(output), but there are 10 digit classes")
+      guard output == [DigitCSV.classCount] else {
+        throw PipelineError("train.model: the last layer gives \(output), but there are \(DigitCSV.classCount) digit classes")
       }
     } catch let error as NeuralNetError {
       throw PipelineError("train.model: \(error)")
@@ -147,29 +147,5 @@ public struct TrainStage: Stage {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(history).write(to: output.history)
-  }
-}
-
-/// The labelled rows as features and labels, split into training and validation sets.
-struct LabelledRows {
-  struct Rows {
-    var features: Tensor
-    var labels: [UInt8]
-  }
-  var train: Rows
-  var validation: Rows
-
-  static func load(_ context: StageContext) throws -> LabelledRows {
-    let parsed = context.input(ParsedArrays.self, from: "parse")
-    let normalised = context.input(NormalisedFeatures.self, from: "normalise")
-    let split = context.input(SplitIndices.self, from: "split")
-    let featureArray = try NumpyFile.read(from: normalised.trainFeatures)
-    let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
-    let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)
-    func rows(_ url: URL) throws -> Rows {
-      let indices = try NumpyFile.read(from: url).values(as: Int64.self).map { Int($0) }
-      return Rows(features: features.gatheringRows(indices), labels: indices.map { labels[$0] })
-    }
-    return LabelledRows(train: try rows(split.trainIndices), validation: try rows(split.validationIndices))
   }
 }

@@ -54,12 +54,13 @@ extension PipelineCommand {
         ConsoleReporter.printError("error: --start \(start) is past the last test row (\(rows - 1))")
         throw ExitCode.failure
       }
+      let classes = DigitCSV.classCount
+      let labels = argmaxRows(probabilities, columns: classes)
       let panels = (start..<min(rows, start + count)).map { row in
-        let scores = probabilities[row * 10..<(row + 1) * 10]
-        let label = scores.indices.max { scores[$0] < scores[$1] }! - row * 10
-        return TerminalDigit.Panel(
+        TerminalDigit.Panel(
           pixels: Array(pixels[row * DigitCSV.pixelCount..<(row + 1) * DigitCSV.pixelCount]),
-          caption: "#\(row + 1): " + TerminalDigit.caption(label: label, probability: Double(scores[row * 10 + label])))
+          caption: "#\(row + 1): "
+            + TerminalDigit.caption(label: labels[row], probability: Double(probabilities[row * classes + labels[row]])))
       }
       print()
       for first in stride(from: 0, to: panels.count, by: perLine) {

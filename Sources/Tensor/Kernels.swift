@@ -256,15 +256,14 @@ public func softmaxCrossEntropy(
 }
 
 /// Index of the largest value in each row (the first on ties). `// z: (N, C) -> N indices`
-public func argmaxRows(_ z: Tensor) -> [Int] {
-  let (n, c) = (z.rows, z.columns)
-  return z.scalars.withUnsafeBufferPointer { pz in
-    (0..<n).map { i in
-      let zi = pz.baseAddress! + i * c
-      var best = 0
-      for j in 1..<max(c, 1) where zi[j] > zi[best] { best = j }
-      return best
-    }
+public func argmaxRows(_ z: Tensor) -> [Int] { argmaxRows(z.scalars, columns: z.columns) }
+
+/// Index of the largest value in each row of a row-major array with `columns` columns (the
+/// first on ties): the one argmax, for tensors and for arrays read back from `.npy` files.
+public func argmaxRows(_ scalars: [Float], columns c: Int) -> [Int] {
+  precondition(c > 0 && scalars.count % c == 0, "argmaxRows: \(scalars.count) values are not rows of \(c)")
+  return scalars.withUnsafeBufferPointer { pz in
+    (0..<(scalars.count / c)).map { i in argmax(pz.baseAddress! + i * c, count: c) }
   }
 }
 
@@ -276,20 +275,23 @@ public func countArgmaxMatches(_ z: Tensor, labels: [UInt8]) -> Int {
   return z.scalars.withUnsafeBufferPointer { pz in
     guard c > 0 else { return 0 }
     var matches = 0
-    for i in 0..<n {
-      let zi = pz.baseAddress! + i * c
-      // Selects rather than branches: which logit is largest is a coin toss for the branch
-      // predictor, and the mispredictions cost 4% of a full-batch run.
-      var (best, bestValue) = (0, zi[0])
-      for j in 1..<c {
-        let isLarger = zi[j] > bestValue
-        best = isLarger ? j : best
-        bestValue = isLarger ? zi[j] : bestValue
-      }
-      matches += best == Int(labels[i]) ? 1 : 0
-    }
+    for i in 0..<n { matches += argmax(pz.baseAddress! + i * c, count: c) == Int(labels[i]) ? 1 : 0 }
     return matches
   }
+}
+
+/// The index of the largest of `count` values (the first on ties; a NaN first stays).
+@inline(__always)
+private func argmax(_ row: UnsafePointer<Float>, count: Int) -> Int {
+  // Selects rather than branches: which logit is largest is a coin toss for the branch
+  // predictor, and the mispredictions cost 4% of a full-batch run.
+  var (best, bestValue) = (0, row[0])
+  for j in 1..<count {
+    let isLarger = row[j] > bestValue
+    best = isLarger ? j : best
+    bestValue = isLarger ? row[j] : bestValue
+  }
+  return best
 }
 
 // MARK: - Optimizer updates
