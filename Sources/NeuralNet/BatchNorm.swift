@@ -123,3 +123,7 @@ extension BatchNorm {
     }
   }
 }
+
+extension LayerSpec {
+  public static let batchNorm = LayerSpec(BatchNorm.Kind())
+}

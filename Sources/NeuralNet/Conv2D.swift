@@ -162,3 +162,14 @@ extension Conv2D {
     }
   }
 }
+
+extension LayerSpec {
+  public static func conv2d(filters: Int, kernel: Int, padding: Int, stride: Int) -> LayerSpec {
+    LayerSpec(Conv2D.Kind(filters: filters, kernel: kernel, padding: padding, stride: stride))
+  }
+
+  /// A convolution with the default "same" padding `kernel / 2` and stride 1.
+  public static func conv2d(filters: Int, kernel: Int) -> LayerSpec {
+    .conv2d(filters: filters, kernel: kernel, padding: kernel / 2, stride: 1)
+  }
+}

@@ -109,3 +109,8 @@ extension Dense {
     }
   }
 }
+
+extension LayerSpec {
+  /// `{dense: units}`.
+  public static func dense(units: Int) -> LayerSpec { LayerSpec(Dense.Kind(units: units)) }
+}

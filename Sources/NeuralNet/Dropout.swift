@@ -70,3 +70,7 @@ extension Dropout {
     }
   }
 }
+
+extension LayerSpec {
+  public static func dropout(rate: Float) -> LayerSpec { LayerSpec(Dropout.Kind(rate: rate)) }
+}

@@ -35,3 +35,7 @@ extension Flatten {
     }
   }
 }
+
+extension LayerSpec {
+  public static let flatten = LayerSpec(Flatten.Kind())
+}

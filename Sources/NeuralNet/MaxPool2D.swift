@@ -58,3 +58,7 @@ extension MaxPool2D {
     }
   }
 }
+
+extension LayerSpec {
+  public static func maxPool2d(size: Int) -> LayerSpec { LayerSpec(MaxPool2D.Kind(size: size)) }
+}

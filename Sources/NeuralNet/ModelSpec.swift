@@ -92,7 +92,7 @@ public struct LayerSpec: Codable, Sendable, Hashable {
   /// (The order is the one error messages list them in: mappings first, then bare names.)
   public static let registeredKinds: [any LayerKind.Type] = [
     Dense.Kind.self, Conv2D.Kind.self, MaxPool2D.Kind.self, Dropout.Kind.self,
-    ReLU.Kind.self, BatchNorm.Kind.self, Flatten.Kind.self,
+    ReLU.Kind.self, BatchNorm.Kind.self, Flatten.Kind.self, GlobalAveragePool2D.Kind.self,
   ]
 
   /// The YAML name of the layer kind.
@@ -100,21 +100,6 @@ public struct LayerSpec: Codable, Sendable, Hashable {
 
   public static func == (a: LayerSpec, b: LayerSpec) -> Bool { AnyHashable(a.kind) == AnyHashable(b.kind) }
   public func hash(into hasher: inout Hasher) { AnyHashable(kind).hash(into: &hasher) }
-
-  // The kinds by the names code writes them with.
-  public static func dense(units: Int) -> LayerSpec { LayerSpec(Dense.Kind(units: units)) }
-  public static let relu = LayerSpec(ReLU.Kind())
-  public static func conv2d(filters: Int, kernel: Int, padding: Int, stride: Int) -> LayerSpec {
-    LayerSpec(Conv2D.Kind(filters: filters, kernel: kernel, padding: padding, stride: stride))
-  }
-  /// A convolution with the default "same" padding `kernel / 2` and stride 1.
-  public static func conv2d(filters: Int, kernel: Int) -> LayerSpec {
-    .conv2d(filters: filters, kernel: kernel, padding: kernel / 2, stride: 1)
-  }
-  public static func maxPool2d(size: Int) -> LayerSpec { LayerSpec(MaxPool2D.Kind(size: size)) }
-  public static let batchNorm = LayerSpec(BatchNorm.Kind())
-  public static func dropout(rate: Float) -> LayerSpec { LayerSpec(Dropout.Kind(rate: rate)) }
-  public static let flatten = LayerSpec(Flatten.Kind())
 
   private struct Key: CodingKey {
     var stringValue: String

@@ -36,3 +36,7 @@ extension ReLU {
     }
   }
 }
+
+extension LayerSpec {
+  public static let relu = LayerSpec(ReLU.Kind())
+}

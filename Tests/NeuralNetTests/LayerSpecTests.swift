@@ -8,7 +8,7 @@ import Testing
   /// One spelling of every registered kind, as a pipeline file writes it (JSON here).
   static let spellings = [
     #"{"dense":800}"#, #"{"conv2d":{"filters":32,"kernel":3,"padding":1,"stride":1}}"#, #"{"maxpool2d":2}"#,
-    #"{"dropout":0.25}"#, #""relu""#, #""batchnorm""#, #""flatten""#,
+    #"{"dropout":0.25}"#, #""relu""#, #""batchnorm""#, #""flatten""#, #""globalavgpool""#,
   ]
 
   func decode(_ json: String) throws -> LayerSpec {
@@ -38,12 +38,12 @@ import Testing
     #expect {
       try decode(#""relux""#)
     } throws: { error in
-      "\(error)".contains("unknown layer \"relux\": expected relu, batchnorm, flatten or a mapping like {dense: 800}")
+      "\(error)".contains("unknown layer \"relux\": expected relu, batchnorm, flatten, globalavgpool or a mapping like {dense: 800}")
     }
     #expect {
       try decode(#"{"densx":3}"#)
     } throws: { error in
-      "\(error)".contains("unknown layer \"densx\": expected dense, conv2d, maxpool2d, dropout, relu, batchnorm or flatten")
+      "\(error)".contains("unknown layer \"densx\": expected dense, conv2d, maxpool2d, dropout, relu, batchnorm, flatten or globalavgpool")
     }
   }
 

@@ -12,7 +12,7 @@ Array names: "x" (batch, 784), "logits" (batch, 10), "dlogits" (batch, 10),
 "layer<i>.weight" (in, out) and "layer<i>.bias" (out) as in Sequential.namedParameters,
 "grad.<param>" the gradient of the mean cross-entropy, "sgd.<param>" after one SGD step
 p - lr * grad. The "cnn" case adds "input_shape" to the manifest (see make_cnn_case), and
-layers/<case>/ holds single-layer cases for conv2d, maxpool2d and batchnorm (see write_case).
+layers/<case>/ holds single-layer cases for conv2d, maxpool2d, batchnorm and globalavgpool (see write_case).
 """
 import json
 import os
@@ -252,12 +252,23 @@ def make_batchnorm_case(name, x_shape, seed):
                 "after.running_mean": after_mean, "after.running_var": after_var, "y_inference": y_inference})
 
 
+def make_global_avgpool_case(name, x_shape, seed):
+    rng = np.random.default_rng(seed)
+    x = f32(rng.uniform(-1, 1, x_shape))
+    n, c, h, w = x_shape
+    y = x.astype(np.float64).mean(axis=(2, 3))
+    dy = f32(rng.uniform(-1, 1, (n, c)))
+    dx = np.broadcast_to(dy.astype(np.float64)[:, :, None, None] / (h * w), x_shape)
+    write_case(os.path.join(HERE, "layers", name), {"layer": "globalavgpool"}, {"x": x, "y": y, "dy": dy, "dx": dx})
+
+
 make_conv_case("conv_same", (2, 3, 7, 7), filters=4, kernel=3, pad=1, stride=1, seed=20240601)
 make_conv_case("conv_stride2", (2, 3, 8, 7), filters=5, kernel=3, pad=1, stride=2, seed=20240602)
 make_conv_case("conv_valid5", (3, 2, 9, 8), filters=3, kernel=5, pad=0, stride=1, seed=20240603)
 make_maxpool_case("maxpool", (2, 3, 6, 7), size=2, seed=20240604)
 make_batchnorm_case("batchnorm2d", (4, 3, 5, 5), seed=20240605)
 make_batchnorm_case("batchnorm1d", (6, 5), seed=20240606)
+make_global_avgpool_case("globalavgpool", (3, 4, 5, 6), seed=20240607)
 
 
 # A small CNN as a Sequential case (same manifest as "seed"/"mlp" plus input_shape): 1×8×8 images,
