@@ -98,6 +98,6 @@ struct BatchSource {
 /// Rows per chunk in data-parallel full-batch training: 1.1 MB of 784 pixels a row, about a
 /// core's L2 cache, so the backward GEMM reads the chunk the forward one just brought in, and
 /// enough rows to spread each chunk's fixed costs (allocations, a dozen kernel calls, the
-/// transposes of a thin `gemm`); chosen by timing `digits-bench seed` (README, "Where the time
-/// goes").
+/// transposes of a thin `gemm`); chosen by timing `digits-bench seed` (README, "Where the
+/// time goes").
 let dataParallelChunkRows = 360

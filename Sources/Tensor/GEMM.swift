@@ -54,8 +54,7 @@ public func gemm(
           } else if thin {
             // A dense layer's `x·W`. The small kernels run fastest with the thin operand's long
             // side contiguous, so `A·B` is computed as `A·(Bᵀ)ᵀ`, from a transposed copy of B
-            // (at most 16 × K) unless B came transposed. (digits-bench seed, binaries alternated
-            // three times: 4.23-4.40 s this way, 4.45-4.61 s with `A·B` in the same blocks.)
+            // (at most 16 × K) unless B came transposed (README, "Where the time goes").
             bTransposed.withUnsafeBufferPointer { copy in
               let (bt, ldbt) = transposeB ? (pb, bColumns) : (UnsafePointer(copy.baseAddress!), k)
               let blockRows = max(1, min(smallProductLimit / (n * k), smallTransposedOutputLimit / n))

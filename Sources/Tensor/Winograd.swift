@@ -37,8 +37,8 @@ func winogradApplies(_ g: WindowGeometry) -> Bool {
   g.kernel == 3 && g.stride == 1 && g.padding == 1 && g.channels >= winogradMinimumChannels
 }
 
-/// Below this many input channels `conv2d` uses im2col (products of depth 16 and more measured
-/// 86-95 GFLOP/s on one core of the AMD EPYC here, near the 1024³ rate).
+/// Below this many input channels `conv2d` uses im2col: products of depth 16 and more run near
+/// OpenBLAS's 1024³ rate (README, "Where the time goes").
 let winogradMinimumChannels = 16
 
 /// The tiling of one `(C, H, W)` image into 2×2 output blocks.
