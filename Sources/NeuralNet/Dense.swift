@@ -81,20 +81,14 @@ public struct Dense: Layer {
 
 extension Dense {
   /// `{dense: units}`: fully connected with `units` outputs. Needs flat input.
-  public struct Kind: LayerKind {
+  public struct Kind: SingleSettingKind {
     public static let name = "dense"
     public var units: Int
 
     public init(units: Int) { self.units = units }
-
-    public init(from decoder: any Decoder) throws {
-      units = try positive(decoder.singleValueContainer().decode(Int.self), "dense units", codingPath: decoder.codingPath)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var single = encoder.singleValueContainer()
-      try single.encode(units)
-    }
+    public init(setting: Int) { units = setting }
+    public var setting: Int { units }
+    public static func problem(with units: Int) -> String? { units > 0 ? nil : "dense units must be positive, got \(units)" }
 
     public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
       guard shape.count == 1 else { throw LayerShapeError(" needs flat input, got \(shape); add flatten before it") }

@@ -41,23 +41,15 @@ public struct Dropout: Layer {
 
 extension Dropout {
   /// `{dropout: rate}`, the drop probability, in [0, 1).
-  public struct Kind: LayerKind {
+  public struct Kind: SingleSettingKind {
     public static let name = "dropout"
     public var rate: Float
 
     public init(rate: Float) { self.rate = rate }
-
-    public init(from decoder: any Decoder) throws {
-      let single = try decoder.singleValueContainer()
-      rate = try single.decode(Float.self)
-      guard rate >= 0 && rate < 1 else {
-        throw DecodingError.dataCorruptedError(in: single, debugDescription: "dropout rate must be in [0, 1), got \(rate)")
-      }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var single = encoder.singleValueContainer()
-      try single.encode(rate)
+    public init(setting: Float) { rate = setting }
+    public var setting: Float { rate }
+    public static func problem(with rate: Float) -> String? {
+      rate >= 0 && rate < 1 ? nil : "dropout rate must be in [0, 1), got \(rate)"
     }
 
     public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { shape }

@@ -30,20 +30,14 @@ public struct MaxPool2D: Layer {
 
 extension MaxPool2D {
   /// `{maxpool2d: size}`: window = stride = `size`. Needs `(C, H, W)` input.
-  public struct Kind: LayerKind {
+  public struct Kind: SingleSettingKind {
     public static let name = "maxpool2d"
     public var size: Int
 
     public init(size: Int) { self.size = size }
-
-    public init(from decoder: any Decoder) throws {
-      size = try positive(decoder.singleValueContainer().decode(Int.self), "maxpool2d size", codingPath: decoder.codingPath)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var single = encoder.singleValueContainer()
-      try single.encode(size)
-    }
+    public init(setting: Int) { size = setting }
+    public var setting: Int { size }
+    public static func problem(with size: Int) -> String? { size > 0 ? nil : "maxpool2d size must be positive, got \(size)" }
 
     public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
       guard shape.count == 3 else { throw LayerShapeError(" needs (C, H, W) input, got \(shape)") }

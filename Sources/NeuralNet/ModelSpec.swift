@@ -175,6 +175,32 @@ extension LayerKind {
   public static var bare: Self? { nil }
 }
 
+/// A kind written as one value under its key (`{dense: 800}`, `{maxpool2d: 2}`, `{dropout: 0.25}`):
+/// its `Codable` form is that value, checked by `problem(with:)`.
+public protocol SingleSettingKind: LayerKind {
+  associatedtype Setting: Codable & Hashable & Sendable
+  var setting: Setting { get }
+  init(setting: Setting)
+  /// Why `setting` is not allowed ("dense units must be positive, got 0"); nil when it is.
+  static func problem(with setting: Setting) -> String?
+}
+
+extension SingleSettingKind {
+  public init(from decoder: any Decoder) throws {
+    let single = try decoder.singleValueContainer()
+    let setting = try single.decode(Setting.self)
+    if let problem = Self.problem(with: setting) {
+      throw DecodingError.dataCorruptedError(in: single, debugDescription: problem)
+    }
+    self.init(setting: setting)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var single = encoder.singleValueContainer()
+    try single.encode(setting)
+  }
+}
+
 /// Why a layer does not fit its input, as the end of a sentence that names the layer
 /// (" needs flat input, got [32, 7, 7]; add flatten before it").
 public struct LayerShapeError: Error {
