@@ -75,11 +75,12 @@ public struct RunReport: ArtifactSet {
 }
 
 public struct Predictions: ArtifactSet {
-  public static let fileNames = ["probabilities.npy", "submission.csv"]
+  public static let submissionFileName = "submission.csv"
+  public static let fileNames = ["probabilities.npy", submissionFileName]
   public let directory: URL
   public init(directory: URL) { self.directory = directory }
   /// float32 (M, 10): softmax output for each test row.
   public var probabilities: URL { directory.appending(path: "probabilities.npy") }
   /// Kaggle's format: `ImageId,Label`, ImageId counting from 1.
-  public var submission: URL { directory.appending(path: "submission.csv") }
+  public var submission: URL { directory.appending(path: Self.submissionFileName) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import NeuralNet
 
 /// A pipeline file (`pipelines/*.yaml`), decoded. Every field shapes some stage's parameters,
@@ -38,6 +39,18 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   }
 
   public var memberCount: Int { ensemble ?? 1 }
+
+  /// Throws a one-line `PipelineError` naming the first setting out of range: the ensemble and
+  /// test-time augmentation, then the train and split sections' own checks.
+  public func validate() throws {
+    guard memberCount >= 1 else { throw PipelineError("ensemble must be at least 1 (got \(memberCount))") }
+    let shift = testTimeShift ?? 0
+    guard (0..<14).contains(shift) else {
+      throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))")
+    }
+    try train.validate()
+    try split.validate()
+  }
 }
 
 /// A mini-batch size, or the whole training set at once (`full`): the original network's plain

@@ -11,6 +11,26 @@ import Pipeline
 ///                                  ├─► predict ─► OUTPUT/submission.csv
 ///                                  └─► report (reads every stage) ─► OUTPUT/report/index.html
 /// ```
+/// The stages' names: in the graph, the cache folders, `--stage`, and the commands that read a
+/// stage's artifacts.
+public enum StageName {
+  public static let unpack = "unpack"
+  public static let parse = "parse"
+  public static let split = "split"
+  public static let normalise = "normalise"
+  /// The first (or only) network; an ensemble's others are `train.2`, `train.3`, …
+  public static let train = "train"
+  /// Stands in for the train stages with a model file (`--model`).
+  public static let pretrained = "pretrained"
+  public static let evaluate = "evaluate"
+  public static let predict = "predict"
+  public static let report = "report"
+
+  /// Ensemble member `member` (from 1): the first keeps the plain name, so a single model and the
+  /// first member of an ensemble are the same cache entry.
+  public static func train(member: Int) -> String { member == 1 ? train : "\(train).\(member)" }
+}
+
 public enum DigitsPipeline {
   /// - Parameter pretrainedModel: a model file to use instead of training (`--model`); the
   ///   `pretrained` stage checks it against this pipeline and stands in for the train stages.
@@ -18,20 +38,14 @@ public enum DigitsPipeline {
     configuration: DigitsConfiguration, input: URL, inputDescription: String? = nil, pretrainedModel: URL? = nil,
     pipelineFile: String = "(not from a file)"
   ) throws -> PipelineGraph {
-    guard configuration.memberCount >= 1 else {
-      throw PipelineError("ensemble must be at least 1 (got \(configuration.memberCount))")
-    }
+    try configuration.validate()
     let shift = configuration.testTimeShift ?? 0
-    guard (0..<14).contains(shift) else {
-      throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))")
-    }
-    // Member k trains with seed + k - 1; the first keeps the plain name, so a single model and
-    // the first member of an ensemble are the same cache entry.
+    // Member k trains with seed + k - 1 (see `StageName.train(member:)`).
     let members: [any Stage] = try pretrainedModel.map { [PretrainedModelStage(model: $0)] }
       ?? (1...configuration.memberCount).map { member in
         try TrainStage(
-          name: member == 1 ? "train" : "train.\(member)",
-          settings: configuration.train, seed: configuration.seed &+ UInt64(member - 1))
+          name: StageName.train(member: member), settings: configuration.train,
+          seed: configuration.seed &+ UInt64(member - 1))
       }
     let memberNames = members.map(\.name)
     let stages: [any Stage] = [
@@ -48,11 +62,11 @@ public enum DigitsPipeline {
     return try PipelineGraph(stages + [report])
   }
 
-  /// Reads a pipeline file, with `--set` overrides applied.
+  /// Reads a pipeline file, with `--set` overrides applied, and checks its settings.
   public static func loadConfiguration(from url: URL, overrides: [String] = []) throws -> DigitsConfiguration {
     let configuration = try PipelineFile.load(DigitsConfiguration.self, from: url, overrides: overrides)
     do {
-      _ = try graph(configuration: configuration, input: URL(filePath: "/dev/null"))
+      try configuration.validate()
     } catch let error as PipelineError {
       throw PipelineError("\(url.path): \(error.description)")
     }

@@ -9,12 +9,13 @@ import Tensor
 /// own the mean over the test-time views of the images.
 enum EnsemblePrediction {
   static func probabilities(
-    of members: [String], on features: Tensor, testTimeShift: Int, context: StageContext
+    of members: [Input<TrainedModel>], on features: Tensor, testTimeShift: Int, normalised: Input<NormalisedFeatures>,
+    context: StageContext
   ) throws -> (mean: Tensor, perMember: [Tensor]) {
-    let views = try testTimeViews(of: features, shift: testTimeShift, context: context)
+    let views = try testTimeViews(of: features, shift: testTimeShift, normalised: normalised, context: context)
     if views.count > 1 { context.log("test-time augmentation: \(views.count) views of every image") }
     let perMember = try members.map { member in
-      var network = try ModelFile.read(from: context.input(TrainedModel.self, from: member).model).network
+      var network = try ModelFile.read(from: context.read(member).model).network
       return mean(views.map { Trainer.predictProbabilities(&network, features: $0) })
     }
     return (mean(perMember), perMember)
@@ -22,10 +23,12 @@ enum EnsemblePrediction {
 
   /// The images themselves, then their copies moved 1…shift pixels right, left, down and up,
   /// with the background (a blank pixel, normalised) filling in.
-  static func testTimeViews(of features: Tensor, shift: Int, context: StageContext) throws -> [Tensor] {
+  static func testTimeViews(
+    of features: Tensor, shift: Int, normalised: Input<NormalisedFeatures>, context: StageContext
+  ) throws -> [Tensor] {
     guard shift > 0 else { return [features] }
     let side = try NormaliseStage.imageSide(pixels: features.columns, for: "test_time_shift")
-    let background = try NormaliseStage.Normalisation.load(context).offset
+    let background = try NormaliseStage.Normalisation.load(context, from: normalised).offset
     let offsets = (1...shift).flatMap { d in [(d, 0), (-d, 0), (0, d), (0, -d)] }
     return [features] + offsets.map { right, down in
       shiftedImages(features, height: side, width: side, right: right, down: down, background: background)

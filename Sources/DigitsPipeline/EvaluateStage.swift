@@ -18,21 +18,21 @@ public struct EvaluateStage: Stage {
   /// 3: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
   /// products), which changes the probabilities' last bits; test-time augmentation.
   public static let version = 3
-  public let name = "evaluate"
+  public let name = StageName.evaluate
   public let parameters: Parameters
+  let rows = LabelledRows.Inputs()
   /// The train stages whose models are averaged: one, or an ensemble's members.
-  public let members: [String]
-  public var inputs: [String] { ["parse", "normalise", "split"] + members }
+  let members: [Input<TrainedModel>]
 
-  public init(members: [String] = ["train"], testTimeShift: Int = 0) {
-    self.members = members
+  public init(members: [String] = [StageName.train], testTimeShift: Int = 0) {
+    self.members = members.map(Input.init)
     parameters = Parameters(testTimeShift: testTimeShift)
   }
 
   public func run(_ context: StageContext) throws {
-    let data = try LabelledRows.load(context).validation
+    let data = try LabelledRows.load(context, from: rows).validation
     let (mean, perMember) = try EnsemblePrediction.probabilities(
-      of: members, on: data.features, testTimeShift: parameters.testTimeShift, context: context)
+      of: members, on: data.features, testTimeShift: parameters.testTimeShift, normalised: rows.normalised, context: context)
     var metrics = Metrics(probabilities: mean, labels: data.labels)
     if members.count > 1 {
       metrics.memberAccuracies = perMember.map { Metrics(probabilities: $0, labels: data.labels).accuracy }

@@ -13,10 +13,16 @@ struct LabelledRows {
   var train: Rows
   var validation: Rows
 
-  static func load(_ context: StageContext) throws -> LabelledRows {
-    let parsed = context.input(ParsedArrays.self, from: "parse")
-    let normalised = context.input(NormalisedFeatures.self, from: "normalise")
-    let split = context.input(SplitIndices.self, from: "split")
+  /// What the rows are read from: a stage that needs them declares these.
+  struct Inputs: StageInputs {
+    let parsed = Input<ParsedArrays>(StageName.parse)
+    let normalised = Input<NormalisedFeatures>(StageName.normalise)
+    let split = Input<SplitIndices>(StageName.split)
+    var declarations: [InputDeclaration] { parsed.declarations + normalised.declarations + split.declarations }
+  }
+
+  static func load(_ context: StageContext, from inputs: Inputs) throws -> LabelledRows {
+    let (parsed, normalised, split) = (context.read(inputs.parsed), context.read(inputs.normalised), context.read(inputs.split))
     let featureArray = try NumpyFile.read(from: normalised.trainFeatures)
     let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
     let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)

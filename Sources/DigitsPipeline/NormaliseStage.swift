@@ -24,9 +24,8 @@ public struct NormaliseStage: Stage {
     public var offset: Float
 
     /// The map the normalise stage saved, for a stage that reads its output.
-    static func load(_ context: StageContext) throws -> Normalisation {
-      try JSONDecoder().decode(
-        Normalisation.self, from: Data(contentsOf: context.input(NormalisedFeatures.self, from: "normalise").normalisation))
+    static func load(_ context: StageContext, from normalised: Input<NormalisedFeatures>) throws -> Normalisation {
+      try JSONDecoder().decode(Normalisation.self, from: Data(contentsOf: context.read(normalised).normalisation))
     }
   }
 
@@ -40,25 +39,25 @@ public struct NormaliseStage: Stage {
   }
 
   public static let version = 1
-  public let name = "normalise"
+  public let name = StageName.normalise
   public let parameters: Parameters
-
-  public init(parameters: Parameters) { self.parameters = parameters }
-
+  let parsed = Input<ParsedArrays>(StageName.parse)
   /// The split is an input only when statistics are fitted, so changing the validation size
   /// does not recompute unit-scaled features.
-  public var inputs: [String] {
-    parameters.scaling == .standardize ? ["parse", "split"] : ["parse"]
+  let split: Input<SplitIndices>?
+
+  public init(parameters: Parameters) {
+    self.parameters = parameters
+    split = parameters.scaling == .standardize ? Input(StageName.split) : nil
   }
 
   public func run(_ context: StageContext) throws {
-    let parsed = context.input(ParsedArrays.self, from: "parse")
+    let parsed = context.read(parsed)
     let trainArray = try NumpyFile.read(from: parsed.trainPixels)
     let trainPixels = try trainArray.values(as: UInt8.self)
 
     var normalisation = Normalisation(scale: 1 / 255, offset: 0)
-    if parameters.scaling == .standardize {
-      let split = context.input(SplitIndices.self, from: "split")
+    if let split = split.map(context.read) {
       let rows = try NumpyFile.read(from: split.trainIndices).values(as: Int64.self)
       let (mean, std) = pixelStatistics(trainPixels, rows: rows, width: trainArray.shape[1])
       normalisation = Normalisation(scale: Float(1 / (255 * std)), offset: Float(-mean / std))

@@ -8,16 +8,16 @@ public struct ParseStage: Stage {
   public typealias Output = ParsedArrays
 
   public static let version = 1
-  public let name = "parse"
+  public let name = StageName.parse
   public let parameters = Parameters()
-  public let inputs = ["unpack"]
+  let unpacked = Input<UnpackedFiles>(StageName.unpack)
   /// Where the CSV files came from, for error messages only (not part of the fingerprint).
   public let sourceDescription: String
 
   public init(sourceDescription: String) { self.sourceDescription = sourceDescription }
 
   public func run(_ context: StageContext) throws {
-    let files = context.input(UnpackedFiles.self, from: "unpack")
+    let files = context.read(unpacked)
     let output = context.output(ParsedArrays.self)
 
     let train = try parse(files.trainCSV, hasLabels: true, context: context)

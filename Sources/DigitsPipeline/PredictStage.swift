@@ -15,24 +15,26 @@ public struct PredictStage: Stage {
   /// 2: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
   /// products), which changes the probabilities' last bits; test-time augmentation.
   public static let version = 2
-  public let name = "predict"
+  public let name = StageName.predict
   public let parameters: Parameters
+  let normalised = Input<NormalisedFeatures>(StageName.normalise)
   /// The train stages whose models are averaged: one, or an ensemble's members.
-  public let members: [String]
-  public var inputs: [String] { ["normalise"] + members }
+  let members: [Input<TrainedModel>]
 
-  public init(members: [String] = ["train"], testTimeShift: Int = 0) {
-    self.members = members
+  public init(members: [String] = [StageName.train], testTimeShift: Int = 0) {
+    self.members = members.map(Input.init)
     parameters = Parameters(testTimeShift: testTimeShift)
   }
 
-  public var published: [String: String] { ["submission.csv": "submission.csv"] }
+  /// Where the submission lands in the output folder.
+  public static let publishedSubmission = Predictions.submissionFileName
+  public var published: [String: String] { [Predictions.submissionFileName: Self.publishedSubmission] }
 
   public func run(_ context: StageContext) throws {
-    let featureArray = try NumpyFile.read(from: context.input(NormalisedFeatures.self, from: "normalise").testFeatures)
+    let featureArray = try NumpyFile.read(from: context.read(normalised).testFeatures)
     let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
     let probabilities = try EnsemblePrediction.probabilities(
-      of: members, on: features, testTimeShift: parameters.testTimeShift, context: context
+      of: members, on: features, testTimeShift: parameters.testTimeShift, normalised: normalised, context: context
     ).mean
 
     let output = context.output(Predictions.self)

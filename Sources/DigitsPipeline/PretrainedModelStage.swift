@@ -11,11 +11,9 @@ public struct PretrainedModelStage: Stage {
   public typealias Output = TrainedModel
 
   public static let version = 1
-  /// The stage's name, in the graph and in the cache.
-  public static let stageName = "pretrained"
-  public let name = stageName
+  public let name = StageName.pretrained
   public let parameters = Parameters()
-  public let inputs = ["normalise"]
+  let normalised = Input<NormalisedFeatures>(StageName.normalise)
   public let model: URL
 
   public init(model: URL) { self.model = model }
@@ -33,7 +31,7 @@ public struct PretrainedModelStage: Stage {
       throw ModelFileError(
         url: model, message: "the model has \(network.outputSize) outputs; there are \(DigitCSV.classCount) digit classes")
     }
-    let expected = try NormaliseStage.Normalisation.load(context)
+    let expected = try NormaliseStage.Normalisation.load(context, from: normalised)
     if let trained = loaded.normalisation {
       // Mean and std fitted on another random 90% of the rows differ by far less than 1%; a
       // model trained on other scaling (unit vs standardized) is off by a factor of three.

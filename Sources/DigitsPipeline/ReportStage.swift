@@ -20,19 +20,24 @@ public struct ReportStage: Stage {
   public typealias Output = RunReport
 
   public static let version = 1
-  public let name = "report"
+  public let name = StageName.report
   public let parameters = Parameters(mistakes: 24)
-  public let inputs: [String]
-  /// The train (or pretrained) stages; the first one's history is plotted.
-  let members: [String]
+  /// Every other stage, for the run table (declared first: the order the table lists them).
+  let upstream: [ManifestInput]
+  let parsed = Input<ParsedArrays>(StageName.parse)
+  let split = Input<SplitIndices>(StageName.split)
+  let evaluation = Input<Evaluation>(StageName.evaluate)
+  let predictions = Input<Predictions>(StageName.predict)
+  /// The first train (or pretrained) stage, whose history is plotted.
+  let firstMember: Input<TrainedModel>
   /// Shown in the run section; not part of the fingerprint (the configuration itself enters
   /// through the inputs' fingerprints).
   let pipelineFile: String
   let configuration: DigitsConfiguration
 
   public init(upstream: [String], members: [String], pipelineFile: String, configuration: DigitsConfiguration) {
-    self.inputs = upstream
-    self.members = members
+    self.upstream = upstream.map(ManifestInput.init)
+    firstMember = Input(members[0])
     self.pipelineFile = pipelineFile
     self.configuration = configuration
   }
@@ -40,14 +45,12 @@ public struct ReportStage: Stage {
   public var published: [String: String] { ["index.html": "report/index.html"] }
 
   public func run(_ context: StageContext) throws {
-    let parsed = context.input(ParsedArrays.self, from: "parse")
-    let split = context.input(SplitIndices.self, from: "split")
-    let evaluation = context.input(Evaluation.self, from: "evaluate")
-    let predictions = context.input(Predictions.self, from: "predict")
+    let (parsed, split) = (context.read(parsed), context.read(split))
+    let (evaluation, predictions) = (context.read(evaluation), context.read(predictions))
 
     let metrics = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: evaluation.metrics))
     let history = try JSONDecoder().decode(
-      [EpochRecord].self, from: Data(contentsOf: context.input(TrainedModel.self, from: members[0]).history))
+      [EpochRecord].self, from: Data(contentsOf: context.read(firstMember).history))
 
     let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)
     let trainRows = try NumpyFile.read(from: split.trainIndices).values(as: Int64.self)
@@ -80,10 +83,10 @@ public struct ReportStage: Stage {
   }
 
   private func runSection(_ context: StageContext) throws -> ReportDocument.Run {
-    let stages = try inputs.map { stage in
+    let stages = try upstream.map { stage in
       let manifest = try context.manifest(of: stage)
       return ReportDocument.Stage(
-        name: stage, fingerprint: manifest.fingerprint.short, seconds: manifest.seconds,
+        name: stage.stage, fingerprint: manifest.fingerprint.short, seconds: manifest.seconds,
         fromCache: manifest.created < context.runStarted)
     }
     let encoder = JSONEncoder()
@@ -96,8 +99,8 @@ public struct ReportStage: Stage {
   /// What the first member was trained on, as its train stage's cache entry recorded it; nil for
   /// a model file (`--model`), whose `pretrained` entry records only the machine that checked it.
   private func trainingMachine(_ context: StageContext) throws -> [String]? {
-    let manifest = try context.manifest(of: members[0])
-    return manifest.stage == PretrainedModelStage.stageName ? nil : manifest.machine
+    let manifest = try context.manifest(of: firstMember)
+    return manifest.stage == StageName.pretrained ? nil : manifest.machine
   }
 
   /// Validation rows whose predicted class is wrong, most confident first.

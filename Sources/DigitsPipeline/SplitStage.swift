@@ -42,9 +42,9 @@ public struct SplitStage: Stage {
 
   /// 2: the shuffle moved to SeededGenerator.permutation (unbiased bounds, another order).
   public static let version = 2
-  public let name = "split"
+  public let name = StageName.split
   public let parameters: Parameters
-  public let inputs = ["parse"]
+  let parsed = Input<ParsedArrays>(StageName.parse)
 
   public init(settings: Settings, seed: UInt64) throws {
     try settings.validate()
@@ -52,7 +52,7 @@ public struct SplitStage: Stage {
   }
 
   public func run(_ context: StageContext) throws {
-    let labels = try NumpyFile.read(from: context.input(ParsedArrays.self, from: "parse").trainLabels)
+    let labels = try NumpyFile.read(from: context.read(parsed).trainLabels)
     let rowCount = labels.shape[0]
     let settings = parameters.settings
     let validationCount = settings.validationRows

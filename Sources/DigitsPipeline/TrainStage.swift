@@ -48,6 +48,32 @@ public struct TrainStage: Stage {
       labelSmoothing = try container.decodeIfPresent(Float.self, forKey: .labelSmoothing)
       augmentation = try container.decodeIfPresent(Augmentation.self, forKey: .augmentation)
     }
+
+    /// Throws a one-line `PipelineError` naming the first setting out of range, or a model that
+    /// does not fit 28×28 digits and 10 classes.
+    public func validate() throws {
+      guard epochs >= 1 else { throw PipelineError("train.epochs must be at least 1 (got \(epochs))") }
+      guard optimizer.learningRate > 0 else {
+        throw PipelineError("train.optimizer.learning_rate must be positive (got \(optimizer.learningRate))")
+      }
+      if let undistorted = augmentation?.undistortedLastEpochs,
+        !(0..<epochs).contains(undistorted)
+      {
+        throw PipelineError(
+          "train.augmentation.undistorted_last_epochs must be at least 0 and less than train.epochs "
+            + "(\(epochs)), so that some epochs are distorted (got \(undistorted))")
+      }
+      // A model that does not fit 28x28 digits (a dense layer on images without flatten, a kernel
+      // larger than its input) is a pipeline-file error now, not a crash when training starts.
+      do {
+        let output = try model.outputShape(inputSize: DigitCSV.pixelCount)
+        guard output == [DigitCSV.classCount] else {
+          throw PipelineError("train.model: the last layer gives \(output), but there are \(DigitCSV.classCount) digit classes")
+        }
+      } catch let error as NeuralNetError {
+        throw PipelineError("train.model: \(error)")
+      }
+    }
   }
 
   public struct Parameters: Codable, Sendable, Hashable {
@@ -66,36 +92,16 @@ public struct TrainStage: Stage {
   public static let version = 5
   public let name: String
   public let parameters: Parameters
-  public let inputs = ["parse", "normalise", "split"]
+  let rows = LabelledRows.Inputs()
 
-  public init(name: String = "train", settings: Settings, seed: UInt64) throws {
+  public init(name: String = StageName.train, settings: Settings, seed: UInt64) throws {
     self.name = name
-    guard settings.epochs >= 1 else { throw PipelineError("train.epochs must be at least 1 (got \(settings.epochs))") }
-    guard settings.optimizer.learningRate > 0 else {
-      throw PipelineError("train.optimizer.learning_rate must be positive (got \(settings.optimizer.learningRate))")
-    }
-    if let undistorted = settings.augmentation?.undistortedLastEpochs,
-      !(0..<settings.epochs).contains(undistorted)
-    {
-      throw PipelineError(
-        "train.augmentation.undistorted_last_epochs must be at least 0 and less than train.epochs "
-          + "(\(settings.epochs)), so that some epochs are distorted (got \(undistorted))")
-    }
-    // A model that does not fit 28x28 digits (a dense layer on images without flatten, a kernel
-    // larger than its input) is a pipeline-file error now, not a crash when training starts.
-    do {
-      let output = try settings.model.outputShape(inputSize: DigitCSV.pixelCount)
-      guard output == [DigitCSV.classCount] else {
-        throw PipelineError("train.model: the last layer gives \(output), but there are \(DigitCSV.classCount) digit classes")
-      }
-    } catch let error as NeuralNetError {
-      throw PipelineError("train.model: \(error)")
-    }
+    try settings.validate()
     parameters = Parameters(settings: settings, seed: seed)
   }
 
   public func run(_ context: StageContext) throws {
-    let data = try LabelledRows.load(context)
+    let data = try LabelledRows.load(context, from: rows)
     let settings = parameters.settings
     var generator = SeededGenerator(seed: parameters.seed)
     var model = Sequential(spec: settings.model, inputSize: data.train.features.columns, using: &generator)
@@ -109,7 +115,7 @@ public struct TrainStage: Stage {
     if let augmentation = settings.augmentation, !augmentation.isIdentity {
       let side = try NormaliseStage.imageSide(pixels: data.train.features.columns, for: "train.augmentation")
       options.augmentation = AugmentationSetup(
-        augmentation: augmentation, height: side, width: side, background: try NormaliseStage.Normalisation.load(context).offset)
+        augmentation: augmentation, height: side, width: side, background: try NormaliseStage.Normalisation.load(context, from: rows.normalised).offset)
     }
 
     var lastProgress = Date.distantPast
@@ -143,7 +149,7 @@ public struct TrainStage: Stage {
       })
 
     let output = context.output(TrainedModel.self)
-    try ModelFile(network: model, normalisation: try NormaliseStage.Normalisation.load(context)).write(to: output.model)
+    try ModelFile(network: model, normalisation: try NormaliseStage.Normalisation.load(context, from: rows.normalised)).write(to: output.model)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(history).write(to: output.history)

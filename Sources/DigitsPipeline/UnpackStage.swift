@@ -13,9 +13,8 @@ public struct UnpackStage: Stage {
 
   /// 2: also reads folders and plain CSV files; rejects hostile archives.
   public static let version = 2
-  public let name = "unpack"
+  public let name = StageName.unpack
   public let parameters = Parameters()
-  public let inputs: [String] = []
   public let source: DigitSource
   /// The zip-bomb guard: how much one member, and all of them, may expand to.
   public let limits: ZipArchive.Limits

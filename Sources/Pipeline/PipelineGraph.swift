@@ -4,17 +4,24 @@ import Foundation
 public struct PipelineGraph: Sendable {
   public let stages: [any Stage]
 
-  /// Checks that names are unique and that every input names an earlier stage, so the order
-  /// given is a valid topological order and the graph has no cycles.
+  /// Checks that names are unique, that every input names an earlier stage (so the order given
+  /// is a valid topological order and the graph has no cycles), and that each input expects the
+  /// artifacts that stage writes: a miswired graph fails here, before anything runs.
   public init(_ stages: [any Stage]) throws {
-    var seen = Set<String>()
+    var outputs: [String: any ArtifactSet.Type] = [:]
     for stage in stages {
-      guard seen.insert(stage.name).inserted else {
+      guard outputs[stage.name] == nil else {
         throw PipelineError("two stages are named '\(stage.name)'")
       }
-      for input in stage.inputs where !seen.contains(input) {
-        throw PipelineError("stage '\(stage.name)' reads '\(input)', which is not an earlier stage")
+      for input in stage.declaredInputs {
+        guard let written = outputs[input.stage] else {
+          throw PipelineError("stage '\(stage.name)' reads '\(input.stage)', which is not an earlier stage")
+        }
+        if let expected = input.artifacts, ObjectIdentifier(expected) != ObjectIdentifier(written) {
+          throw PipelineError("stage '\(stage.name)' reads '\(input.stage)' as \(expected), but it writes \(written)")
+        }
       }
+      outputs[stage.name] = stage.outputType
     }
     self.stages = stages
   }

@@ -15,13 +15,22 @@ public enum StageState: String, Sendable, Codable {
 
 /// A stage with its fingerprint worked out, before anything runs.
 public struct PlannedStage: Sendable {
-  public let name: String
+  public let stage: any Stage
+  public var name: String { stage.name }
   public let fingerprint: Fingerprint
   public let state: StageState
   /// Upstream stage name -> its fingerprint.
   public let inputs: [String: Fingerprint]
   /// Role -> content hash of each external file, taken once per run.
   public let externalFiles: [String: Fingerprint]
+}
+
+extension [StageOutcome] {
+  /// The cache entry of stage `name` in these outcomes, or an error saying it did not run.
+  public func directory(of name: String) throws -> URL {
+    guard let outcome = first(where: { $0.name == name }) else { throw PipelineError("the run did not reach stage '\(name)'") }
+    return outcome.directory
+  }
 }
 
 /// What happened to each stage in a run.
@@ -89,7 +98,7 @@ public struct Runner: Sendable {
       case .missing, .damaged: state = cache.hasAnyEntry(stage: stage.name) ? .stale : .missing
       }
       return PlannedStage(
-        name: stage.name, fingerprint: fingerprint, state: state, inputs: inputs, externalFiles: external)
+        stage: stage, fingerprint: fingerprint, state: state, inputs: inputs, externalFiles: external)
     }
   }
 
@@ -141,13 +150,14 @@ public struct Runner: Sendable {
     // files get published, is checksummed in full; a damaged one joins the run. One pass is
     // enough because an input always comes earlier in the order than its reader.
     var verified = Set<String>()
+    let fingerprints = Dictionary(uniqueKeysWithValues: planned.map { ($0.name, $0.fingerprint) })
     for stage in planned.reversed() where needed.contains(stage.name) {
       var toVerify: [String] = willRun.contains(stage.name) ? stage.inputs.keys.sorted() : []
-      if !willRun.contains(stage.name), !(graph.stage(named: stage.name)?.published.isEmpty ?? true) {
+      if !willRun.contains(stage.name), !stage.stage.published.isEmpty {
         toVerify.append(stage.name)
       }
       for name in toVerify where !willRun.contains(name) && !verified.contains(name) {
-        let fingerprint = planned.first { $0.name == name }!.fingerprint
+        guard let fingerprint = fingerprints[name] else { continue }
         if case .damaged(let reason) = cache.lookup(stage: name, fingerprint: fingerprint, verification: .checksums) {
           reporter.report(.warning("cache entry of '\(name)' is damaged (\(reason)); recomputing it"))
           willRun.insert(name)
@@ -162,7 +172,7 @@ public struct Runner: Sendable {
       let directory = cache.entryDirectory(stage: stage.name, fingerprint: stage.fingerprint)
       guard willRun.contains(stage.name) else {
         reporter.report(.stageSkipped(stage: stage.name, fingerprint: stage.fingerprint))
-        if !dryRun { try publish(stage: graph.stage(named: stage.name)!, from: directory) }
+        if !dryRun { try publish(stage: stage.stage, from: directory) }
         outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .cached, directory: directory))
         continue
       }
@@ -173,9 +183,9 @@ public struct Runner: Sendable {
       let reason = forced.contains(stage.name) ? "forced"
         : stage.state == .fresh ? "cache entry damaged"
         : stage.state == .stale ? "inputs or parameters changed" : "not in the cache"
-      let seconds = try execute(graph.stage(named: stage.name)!, planned: stage, reason: reason, runStarted: runStarted)
+      let seconds = try execute(stage.stage, planned: stage, reason: reason, runStarted: runStarted)
       reporter.report(.stageFinished(stage: stage.name, seconds: seconds))
-      try publish(stage: graph.stage(named: stage.name)!, from: directory)
+      try publish(stage: stage.stage, from: directory)
       outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .ran(seconds: seconds), directory: directory))
     }
     return outcomes

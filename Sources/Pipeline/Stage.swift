@@ -24,8 +24,10 @@ public protocol Stage: Sendable {
   static var version: Int { get }
   /// Everything that shapes the output besides the inputs. Enters the fingerprint as canonical JSON.
   var parameters: Parameters { get }
-  /// Names of the upstream stages whose artifacts this stage reads.
-  var inputs: [String] { get }
+  /// The upstream stages this stage reads and what it expects them to have written. By default
+  /// (and normally) the stage's stored `Input` properties, found by reflection, so that an input
+  /// is declared once, where it is named and typed; `PipelineGraph` checks them all.
+  var declaredInputs: [InputDeclaration] { get }
   /// Files outside the cache that the stage reads; their content hashes enter the fingerprint.
   var externalFiles: [String: URL] { get }
   /// Artifacts copied out of the cache into the output folder: file name -> path relative to it.
@@ -37,6 +39,58 @@ public protocol Stage: Sendable {
 extension Stage {
   public var externalFiles: [String: URL] { [:] }
   public var published: [String: String] { [:] }
+
+  public var declaredInputs: [InputDeclaration] {
+    var seen = Set<String>()
+    return Mirror(reflecting: self).children
+      .flatMap { ($0.value as? any StageInputs)?.declarations ?? [] }
+      .filter { seen.insert($0.stage).inserted || $0.artifacts != nil }
+  }
+
+  /// The names of the upstream stages this stage reads, in the order declared, each once.
+  public var inputs: [String] {
+    var seen = Set<String>()
+    return declaredInputs.map(\.stage).filter { seen.insert($0).inserted }
+  }
+
+  /// What the stage writes, for checking its readers' declarations.
+  var outputType: any ArtifactSet.Type { Output.self }
+}
+
+/// An upstream stage a stage reads, typed by the artifacts it expects there:
+/// `let parsed = Input<ParsedArrays>("parse")`, then `context.read(parsed)` in `run`.
+public struct Input<Artifacts: ArtifactSet>: Sendable, StageInputs {
+  public let stage: String
+  public init(_ stage: String) { self.stage = stage }
+  public var declarations: [InputDeclaration] { [InputDeclaration(stage: stage, artifacts: Artifacts.self)] }
+}
+
+/// An upstream stage read only for its manifest (what made it, when, how long it took), whatever
+/// it writes: the report's table of every stage.
+public struct ManifestInput: Sendable, StageInputs {
+  public let stage: String
+  public init(_ stage: String) { self.stage = stage }
+  public var declarations: [InputDeclaration] { [InputDeclaration(stage: stage, artifacts: nil)] }
+}
+
+/// One declared input: the stage and the artifact type expected of it (nil: its manifest only).
+public struct InputDeclaration: Sendable {
+  public let stage: String
+  public let artifacts: (any ArtifactSet.Type)?
+}
+
+/// Stored properties that declare inputs: an `Input`, a `ManifestInput`, or an array of them.
+public protocol StageInputs {
+  var declarations: [InputDeclaration] { get }
+}
+
+extension Array: StageInputs where Element: StageInputs {
+  public var declarations: [InputDeclaration] { flatMap(\.declarations) }
+}
+
+/// An input a stage reads only in some configurations.
+extension Optional: StageInputs where Wrapped: StageInputs {
+  public var declarations: [InputDeclaration] { self?.declarations ?? [] }
 }
 
 /// What a running stage gets from the runner: its input artifacts, the directory to write into,
@@ -62,20 +116,26 @@ public struct StageContext: Sendable {
     self.runStarted = runStarted
   }
 
-  /// The artifacts of the upstream stage `stage`, which must be one of this stage's `inputs`.
-  public func input<A: ArtifactSet>(_ type: A.Type, from stage: String) -> A {
-    guard let directory = inputDirectories[stage] else {
-      preconditionFailure("stage '\(stageName)' reads '\(stage)' without declaring it as an input")
-    }
-    return A(directory: directory)
+  /// The artifacts of a declared input (the graph checked its type when it was built).
+  public func read<A: ArtifactSet>(_ input: Input<A>) -> A {
+    A(directory: directory(of: input.stage))
   }
 
   /// The manifest of an input's cache entry: what made it, when, and how long it took.
-  public func manifest(of stage: String) throws -> Manifest {
+  public func manifest(of input: some StageInputs) throws -> Manifest {
+    guard let stage = input.declarations.first?.stage else { preconditionFailure("no input to read a manifest of") }
+    return try manifest(of: stage)
+  }
+
+  private func manifest(of stage: String) throws -> Manifest {
+    try JSONDecoder.iso8601.decode(Manifest.self, from: Data(contentsOf: directory(of: stage).appending(path: Manifest.fileName)))
+  }
+
+  private func directory(of stage: String) -> URL {
     guard let directory = inputDirectories[stage] else {
-      preconditionFailure("stage '\(stageName)' reads '\(stage)' without declaring it as an input")
+      preconditionFailure("stage '\(stageName)' reads '\(stage)', which is not among its Input properties")
     }
-    return try JSONDecoder.iso8601.decode(Manifest.self, from: Data(contentsOf: directory.appending(path: Manifest.fileName)))
+    return directory
   }
 
   /// Where this stage writes its artifacts.

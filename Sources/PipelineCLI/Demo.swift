@@ -39,12 +39,12 @@ extension PipelineCommand {
       Interruption.install(removing: scratch)
       let machine = MachineSummary.current(kernelChoice: kernels).lines
       let outcomes = try failing {
-        try locations.runner(reporter: reporter, scratch: scratch, machine: machine).run(target: "predict")
+        try locations.runner(reporter: reporter, scratch: scratch, machine: machine).run(target: StageName.predict)
       }
       reporter.finishLine()
       let (pixels, probabilities) = try failing {
-        let parsed = ParsedArrays(directory: outcomes.first { $0.name == "parse" }!.directory)
-        let predictions = Predictions(directory: outcomes.first { $0.name == "predict" }!.directory)
+        let parsed = ParsedArrays(directory: try outcomes.directory(of: StageName.parse))
+        let predictions = Predictions(directory: try outcomes.directory(of: StageName.predict))
         return (
           try NumpyFile.read(from: parsed.testPixels).values(as: UInt8.self),
           try NumpyFile.read(from: predictions.probabilities).values(as: Float.self))

@@ -115,8 +115,8 @@ extension PipelineCommand {
       reporter.finishLine()
       print(Summary.table(outcomes))
       if dryRun { return }
-      if outcomes.contains(where: { $0.name == "predict" }) {
-        print("submission: \(locations.outputURL.appending(path: "submission.csv").relativePath)")
+      if outcomes.contains(where: { $0.name == StageName.predict }) {
+        print("submission: \(locations.outputURL.appending(path: PredictStage.publishedSubmission).relativePath)")
       }
       print(String(format: "done in %.1fs", Date().timeIntervalSince(started)))
     }

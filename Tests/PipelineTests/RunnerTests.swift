@@ -211,6 +211,17 @@ import Testing
     }
   }
 
+  /// A stage's inputs are its `Input` properties, and a wrong artifact type is caught when the
+  /// graph is built, before anything runs.
+  @Test func graph_checksTheArtifactsEachInputExpects() throws {
+    let source = SourceStage(file: sourceFile, log: log)
+    #expect(RepeatStage(name: "repeat", parameters: .init(times: 1), inputs: ["source"], log: log).inputs == ["source"])
+    #expect { try PipelineGraph([source, MiswiredStage()]) } throws: { error in
+      "\(error)" == "stage 'miswired' reads 'source' as NumbersFile, but it writes TextFile"
+    }
+    #expect(log.runs.isEmpty)
+  }
+
   @Test func lock_withoutWaiting_failsWhileAnotherHolderHasIt() throws {
     let held = try OutputLock(directory: output, wait: false)
     #expect(throws: PipelineError.self) { try runner().run(waitForLock: false) }

@@ -26,7 +26,6 @@ struct SourceStage: Stage {
   static let version = 1
   let name = "source"
   let parameters = Parameters()
-  let inputs: [String] = []
   let file: URL
   let log: RunLog
   var externalFiles: [String: URL] { ["file": file] }
@@ -43,12 +42,16 @@ struct RepeatStage: Stage {
   static let version = 1
   let name: String
   let parameters: Parameters
-  let inputs: [String]
+  let upstream: Input<TextFile>
   let log: RunLog
+
+  init(name: String, parameters: Parameters, inputs: [String], log: RunLog) {
+    (self.name, self.parameters, upstream, self.log) = (name, parameters, Input(inputs[0]), log)
+  }
 
   func run(_ context: StageContext) throws {
     log.record(name)
-    let text = try context.input(TextFile.self, from: inputs[0]).read()
+    let text = try context.read(upstream).read()
     try String(repeating: text, count: parameters.times).write(
       to: context.output(TextFile.self).text, atomically: false, encoding: .utf8)
   }
@@ -60,13 +63,15 @@ struct UppercaseStage: Stage {
   static let version = 1
   let name = "shout"
   let parameters = Parameters()
-  let inputs: [String]
+  let upstream: Input<TextFile>
   let log: RunLog
   var published: [String: String] { ["text.txt": "result.txt"] }
 
+  init(inputs: [String], log: RunLog) { (upstream, self.log) = (Input(inputs[0]), log) }
+
   func run(_ context: StageContext) throws {
     log.record(name)
-    let text = try context.input(TextFile.self, from: inputs[0]).read()
+    let text = try context.read(upstream).read()
     try text.uppercased().write(to: context.output(TextFile.self).text, atomically: false, encoding: .utf8)
   }
 }
@@ -81,8 +86,12 @@ struct FailingStage: Stage {
   static let version = 1
   let name = "fail"
   let parameters: Parameters
-  let inputs: [String]
+  let upstream: Input<TextFile>
   let log: RunLog
+
+  init(parameters: Parameters, inputs: [String], log: RunLog) {
+    (self.parameters, upstream, self.log) = (parameters, Input(inputs[0]), log)
+  }
 
   func run(_ context: StageContext) throws {
     log.record(name)
@@ -92,3 +101,21 @@ struct FailingStage: Stage {
   }
 }
 
+
+/// Artifacts no toy stage writes: reading a stage as these is a miswired graph.
+struct NumbersFile: ArtifactSet {
+  static let fileNames = ["numbers.txt"]
+  let directory: URL
+  init(directory: URL) { self.directory = directory }
+}
+
+/// Reads `source` expecting `NumbersFile`, which it does not write.
+struct MiswiredStage: Stage {
+  struct Parameters: Codable, Sendable {}
+  typealias Output = TextFile
+  static let version = 1
+  let name = "miswired"
+  let parameters = Parameters()
+  let numbers = Input<NumbersFile>("source")
+  func run(_ context: StageContext) throws {}
+}
