@@ -26,6 +26,9 @@ public enum StageName {
   public static let predict = "predict"
   public static let report = "report"
 
+  /// The stages a user brings up to date one at a time (`--stage`, `make <stage>`), in order.
+  public static let runnable = [unpack, parse, split, normalise, train, evaluate, predict]
+
   /// Ensemble member `member` (from 1): the first keeps the plain name, so a single model and the
   /// first member of an ensemble are the same cache entry.
   public static func train(member: Int) -> String { member == 1 ? train : "\(train).\(member)" }

@@ -77,7 +77,10 @@ extension PipelineCommand {
 
     @OptionGroup var locations: Locations
 
-    @Option(help: "Run only this stage (and any upstream stage missing from the cache): unpack, parse, split, normalise, train, evaluate or predict.")
+    @Option(
+      help: ArgumentHelp(
+        "Run only this stage (and any upstream stage missing from the cache): "
+          + StageName.runnable.dropLast().joined(separator: ", ") + " or \(StageName.runnable.last!)."))
     var stage: String?
 
     @Flag(help: "Re-run the stage named by --stage (or every stage) even when its cache entry is fresh.")

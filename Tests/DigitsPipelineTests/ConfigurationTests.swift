@@ -81,6 +81,15 @@ import Testing
     }
   }
 
+  /// `make <stage>` lists the stages in the Makefile, which cannot read Swift: it must name the
+  /// ones `--stage` takes, in the same order.
+  @Test func makefileStages_areTheRunnableStages() throws {
+    let makefile = try String(contentsOf: Self.repository.appending(path: "Makefile"), encoding: .utf8)
+    let line = try #require(makefile.split(separator: "\n").first { $0.hasPrefix("STAGES") })
+    let names = line.split(separator: "=", maxSplits: 1)[1].split(separator: " ").map(String.init)
+    #expect(names == StageName.runnable)
+  }
+
   @Test func submission_isKagglesFormat() {
     #expect(Submission.csv(labels: [3, 0, 9]) == "ImageId,Label\n1,3\n2,0\n3,9\n")
   }
