@@ -34,7 +34,9 @@ endif
 TARGET_STAMP := .build/target-cpu
 $(shell mkdir -p .build && { [ "$$(cat $(TARGET_STAMP) 2>/dev/null)" = "$(TARGET_CPU)" ] || echo "$(TARGET_CPU)" > $(TARGET_STAMP); })
 STAGES   := unpack parse split normalise train evaluate predict
-RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
+# FORCE=1 (or yes, true) re-runs; unset, empty, 0, no or false does not.
+FORCING   = $(filter-out 0 no false,$(FORCE))
+RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCING),--force)
 
 .PHONY: all setup build run test test-kernel doctor bench fuzz status dag demo clean help $(STAGES)
 
@@ -52,7 +54,7 @@ help:
 	@echo "make dag             the stage graph"
 	@echo "make demo            test digits in the terminal with the model's guesses (MODEL=file to skip training)"
 	@echo "make clean           delete $(OUTPUT)/cache"
-	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1"
+	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1 (0: no)"
 	@echo "           BENCH_PIPELINES=\"pipelines/seed.yaml ...\" (make bench; default: all four)"
 	@echo "           TARGET_CPU=$(TARGET_CPU) (instructions compiled for: x86-64, haswell, skylake-avx512)"
 
@@ -90,8 +92,13 @@ dag: build
 demo: build
 	@$(BIN) demo --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(MODEL),--model $(MODEL))
 
-clean: build
-	@$(BIN) clean --output $(OUTPUT)
+# Needs no build: the same lock as `pipeline clean` (flock(2) on OUTPUT/.lock, here through
+# util-linux's flock), so it refuses while a run uses the folder. Published files stay.
+clean:
+	@if [ -d "$(OUTPUT)/cache" ]; then \
+	  flock --nonblock "$(OUTPUT)/.lock" rm -rf "$(OUTPUT)/cache" && echo "removed $(OUTPUT)/cache" \
+	    || { echo "make clean: $(OUTPUT): another run is using this output folder" >&2; exit 1; }; \
+	else echo "nothing to clean in $(OUTPUT)"; fi
 
 doctor: build
 	@$(BIN) doctor

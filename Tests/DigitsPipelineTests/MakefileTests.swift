@@ -1,0 +1,59 @@
+import DigitsPipeline
+import Foundation
+import Pipeline
+import Testing
+
+/// The front door's own behaviour, through `make` itself (it is on every machine the project
+/// builds on).
+@Suite struct MakefileTests {
+  /// `make ARGS...` in the repository: its exit status and what it printed (both streams).
+  func make(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(filePath: "/usr/bin/env")
+    process.arguments = ["make", "--no-print-directory", "-C", ConfigurationTests.repository.path] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
+  @Test func force_isOnlyOnForAYes() throws {
+    for (value, forced) in [("1", true), ("yes", true), ("0", false), ("no", false), ("false", false), ("", false)] {
+      let (status, output) = try make(["-n", "run", "FORCE=\(value)"])
+      #expect(status == 0, "\(output)")
+      #expect(output.contains("--force") == forced, "FORCE=\(value): \(output)")
+    }
+  }
+
+  /// `make clean` builds nothing, removes only the cache, and respects a run's lock.
+  @Test func clean_needsNoBuildAndRespectsTheLock() throws {
+    let output = FileManager.default.temporaryDirectory.appending(path: "makefile-clean-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: output) }
+    let cache = output.appending(path: "cache/train/entry")
+    try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+    try Data("1,2\n".utf8).write(to: output.appending(path: "submission.csv"))
+
+    #expect(!(try make(["-n", "clean", "OUTPUT=\(output.path)"]).output.contains("swift build")))
+
+    let lock = try OutputLock(directory: output, wait: false)
+    let refused = try make(["clean", "OUTPUT=\(output.path)"])
+    #expect(refused.status != 0 && refused.output.contains("another run is using this output folder"), "\(refused.output)")
+    #expect(FileManager.default.fileExists(atPath: cache.path))
+    withExtendedLifetime(lock) {}
+  }
+
+  @Test func clean_removesTheCacheAndKeepsPublishedFiles() throws {
+    let output = FileManager.default.temporaryDirectory.appending(path: "makefile-clean-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: output) }
+    try FileManager.default.createDirectory(at: output.appending(path: "cache/train/entry"), withIntermediateDirectories: true)
+    try Data("1,2\n".utf8).write(to: output.appending(path: "submission.csv"))
+    let cleaned = try make(["clean", "OUTPUT=\(output.path)"])
+    #expect(cleaned.status == 0 && cleaned.output.contains("removed"), "\(cleaned.output)")
+    #expect(!FileManager.default.fileExists(atPath: output.appending(path: "cache").path))
+    #expect(FileManager.default.fileExists(atPath: output.appending(path: "submission.csv").path))
+    #expect(try make(["clean", "OUTPUT=\(output.path)"]).output.contains("nothing to clean"))
+  }
+}
