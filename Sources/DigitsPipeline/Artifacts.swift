@@ -56,10 +56,11 @@ public struct TrainedModel: ArtifactSet {
 }
 
 public struct Evaluation: ArtifactSet {
-  public static let fileNames = ["metrics.json", "confusion.npy", "validation_probabilities.npy"]
+  public static let metricsFileName = "metrics.json"
+  public static let fileNames = [metricsFileName, "confusion.npy", "validation_probabilities.npy"]
   public let directory: URL
   public init(directory: URL) { self.directory = directory }
-  public var metrics: URL { directory.appending(path: "metrics.json") }
+  public var metrics: URL { directory.appending(path: Self.metricsFileName) }
   /// int64 (10, 10): row = true label, column = predicted label.
   public var confusion: URL { directory.appending(path: "confusion.npy") }
   /// float32 (N_validation, 10), rows in the order of the split's validation indices.

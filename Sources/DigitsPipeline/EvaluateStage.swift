@@ -29,6 +29,9 @@ public struct EvaluateStage: Stage {
     parameters = Parameters(testTimeShift: testTimeShift)
   }
 
+  /// The figures beside the submission, for scripts and for comparing runs.
+  public var published: [String: String] { [Evaluation.metricsFileName: Evaluation.metricsFileName] }
+
   public func run(_ context: StageContext) throws {
     let data = try LabelledRows.load(context, from: rows).validation
     let (mean, perMember) = try EnsemblePrediction.probabilities(

@@ -232,6 +232,9 @@ public struct Runner: Sendable {
   private func publish(stage: any Stage, from directory: URL) throws {
     for (file, relativePath) in stage.published.sorted(by: { $0.key < $1.key }) {
       let destination = outputDirectory.appending(path: relativePath)
+      let source = directory.appending(path: file)
+      // A run with nothing to do writes nothing: an unchanged file keeps its bytes and its date.
+      if FileManager.default.contentsEqual(atPath: source.path, andPath: destination.path) { continue }
       try FileManager.default.createDirectory(
         at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
       let temporary = destination.deletingLastPathComponent()
@@ -239,7 +242,7 @@ public struct Runner: Sendable {
       try? FileManager.default.removeItem(at: temporary)
       scratch.register(temporary)
       defer { scratch.unregister(temporary) }
-      try FileManager.default.copyItem(at: directory.appending(path: file), to: temporary)
+      try FileManager.default.copyItem(at: source, to: temporary)
       try renameReplacing(temporary, with: destination)
     }
   }

@@ -72,6 +72,8 @@ import Testing
     #expect(metrics.rows == 60)
     #expect(metrics.accuracy >= 0.9)
     #expect(metrics.confusion.flatMap { $0 }.reduce(0, +) == 60)
+    // Published beside the submission, the same bytes as the cache entry's.
+    #expect(try Data(contentsOf: folder.url.appending(path: "out/metrics.json")) == Data(contentsOf: evaluation.metrics))
   }
 
   @Test func secondRun_runsNothing() throws {

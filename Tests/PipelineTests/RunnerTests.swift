@@ -36,6 +36,19 @@ import Testing
     #expect(try published() == "ABAB")
   }
 
+  /// A run with nothing to do rewrites no published file; a changed result replaces it.
+  @Test func cachedRun_leavesPublishedFilesUntouched() throws {
+    _ = try runner().run()
+    let result = output.appending(path: "result.txt")
+    let past = Date(timeIntervalSince1970: 946_684_800)
+    try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: result.path)
+    _ = try runner().run()
+    #expect(try FileManager.default.attributesOfItem(atPath: result.path)[.modificationDate] as? Date == past)
+    _ = try runner(times: 3).run()
+    #expect(try published() == "ABABAB")
+    #expect(try FileManager.default.attributesOfItem(atPath: result.path)[.modificationDate] as? Date != past)
+  }
+
   /// "[stage] running" is the moment users (and the process tests) interrupt at: by then the
   /// stage's temporary folder exists and is registered for removal, so Ctrl-C leaves nothing.
   @Test func stageStarted_isReportedOnceItsTemporaryFolderIsRegistered() throws {
