@@ -1,3 +1,4 @@
+import Foundation
 import Machine
 import Tensor
 import Testing
@@ -5,10 +6,28 @@ import Testing
 /// A binary compiled for wider vectors than the CPU has stops with a message instead of running
 /// into an illegal instruction later (`ProcessSetup.checkInstructions`).
 @Suite struct InstructionCheckTests {
-  /// scripts/target-cpu.sh's levels, as the flags `VectorUnits` would require.
-  let avx512Level = [
-    "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm",
-  ]
+  /// The flags scripts/target-cpu.sh requires for each level it can choose, read from the script
+  /// (`has_all ...` lines, in order: skylake-avx512, haswell), so the test holds no copy of them.
+  static let scriptLevels: [[String]] = {
+    let script = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appending(path: "scripts/target-cpu.sh")
+    let text = (try? String(contentsOf: script, encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").compactMap { line in
+      guard let range = line.range(of: "has_all "), line.contains("then") else { return nil }
+      return line[range.upperBound...].split(separator: ";")[0].split(separator: " ").map(String.init)
+    }
+  }()
+  var avx512Level: [String] { Self.scriptLevels[0] }
+
+  @Test func scriptLevels_areTheOnesVectorUnitsNames() {
+    #expect(Self.scriptLevels.count == 2)
+    #expect(Self.scriptLevels[0].starts(with: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]))
+    #expect(Set(Self.scriptLevels[1]).isSubset(of: Set(Self.scriptLevels[0])))
+    // This binary's requirement is the script's list for the level it was built at (none for
+    // the baseline), so the two definitions cannot drift apart.
+    let required = VectorUnits.requiredCPUFlags
+    #expect(required.isEmpty || Self.scriptLevels.contains(required), "\(required) vs \(Self.scriptLevels)")
+  }
 
   @Test func avx512Build_onAnAVX2CPU_namesWhatIsMissing() {
     #expect(throws: UnsupportedCPU.self) { try ProcessSetup.checkInstructions(of: avx2CPU, required: avx512Level) }
