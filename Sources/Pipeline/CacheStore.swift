@@ -41,7 +41,7 @@ public struct CacheStore: Sendable {
     }
     let manifest: Manifest
     do {
-      manifest = try JSONDecoder.iso8601.decode(Manifest.self, from: Data(contentsOf: manifestURL))
+      manifest = try Self.readManifest(at: manifestURL)
     } catch {
       return .damaged("\(manifestURL.path): unreadable manifest (\(error.localizedDescription))")
     }
@@ -74,6 +74,37 @@ public struct CacheStore: Sendable {
     }
   }
 
+  private static func readManifest(at url: URL) throws -> Manifest {
+    try JSONDecoder.iso8601.decode(Manifest.self, from: Data(contentsOf: url))
+  }
+
+  /// The stages that have a folder in the cache, sorted.
+  public func stageNames() -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    return names.filter { !$0.hasPrefix(".") }.sorted()
+  }
+
+  /// The manifest of every entry of `stage` that has a readable one, oldest first. Reads the
+  /// manifests only (no file checks): for listing what the cache holds, not for trusting it.
+  public func manifests(stage: String) -> [Manifest] {
+    let folder = root.appending(path: stage, directoryHint: .isDirectory)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.filter { !$0.hasPrefix(Self.temporaryPrefix) }.compactMap { name in
+      guard let manifest = try? Self.readManifest(at: folder.appending(path: name).appending(path: Manifest.fileName)),
+        manifest.stage == stage, manifest.fingerprint.hex == name
+      else { return nil }
+      return manifest
+    }.sorted { ($0.created, $0.fingerprint.hex) < ($1.created, $1.fingerprint.hex) }
+  }
+
+  /// The manifest of one entry, read as ``manifests(stage:)`` reads them; nil when absent.
+  public func manifest(stage: String, fingerprint: Fingerprint) -> Manifest? {
+    let url = entryDirectory(stage: stage, fingerprint: fingerprint).appending(path: Manifest.fileName)
+    guard let manifest = try? Self.readManifest(at: url), manifest.stage == stage, manifest.fingerprint == fingerprint
+    else { return nil }
+    return manifest
+  }
+
   /// A new, empty folder to build an entry in. Its name carries the process id so leftovers can
   /// be recognised (and removed) by the next run.
   public func makeTemporaryDirectory(stage: String, fingerprint: Fingerprint) throws -> URL {
@@ -92,7 +123,7 @@ public struct CacheStore: Sendable {
   public func commit(
     temporary: URL, stage: String, version: Int, fingerprint: Fingerprint, parameters: String,
     inputs: [String: Fingerprint], externalFiles: [String: Fingerprint], seconds: Double,
-    machine: [String]? = nil
+    machine: [String]? = nil, pipeline: String? = nil
   ) throws -> Manifest {
     let names = try FileManager.default.contentsOfDirectory(atPath: temporary.path).sorted()
     let files = try names.map { name in
@@ -103,7 +134,7 @@ public struct CacheStore: Sendable {
     let manifest = Manifest(
       stage: stage, version: version, fingerprint: fingerprint, parameters: parameters,
       inputs: inputs, externalFiles: externalFiles, files: files, created: Date(), seconds: seconds,
-      machine: machine)
+      machine: machine, pipeline: pipeline)
     let encoder = JSONEncoder.iso8601
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     try encoder.encode(manifest).write(to: temporary.appending(path: Manifest.fileName))
@@ -137,10 +168,19 @@ public struct CacheStore: Sendable {
   }
 }
 
+/// Manifests' dates: ISO 8601 with milliseconds, so entries made within one second still sort in
+/// the order they were made (`exp show`, `status`); whole seconds, as older manifests have
+/// them, still read.
 extension JSONDecoder {
   static var iso8601: JSONDecoder {
     let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
+    decoder.dateDecodingStrategy = .custom { decoder in
+      let text = try decoder.singleValueContainer().decode(String.self)
+      guard let date = (try? Date(text, strategy: ManifestDate.precise)) ?? (try? Date(text, strategy: ManifestDate.seconds)) else {
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
+      }
+      return date
+    }
     return decoder
   }
 }
@@ -148,7 +188,15 @@ extension JSONDecoder {
 extension JSONEncoder {
   static var iso8601: JSONEncoder {
     let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
+    encoder.dateEncodingStrategy = .custom { date, encoder in
+      var container = encoder.singleValueContainer()
+      try container.encode(date.formatted(ManifestDate.precise))
+    }
     return encoder
   }
+}
+
+private enum ManifestDate {
+  static let precise = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+  static let seconds = Date.ISO8601FormatStyle()
 }

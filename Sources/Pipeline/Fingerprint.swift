@@ -76,3 +76,12 @@ public func canonicalJSON(_ value: some Encodable) throws -> Data {
   encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
   return try encoder.encode(value)
 }
+
+/// JSON for people and scripts (`--json`): indented, keys sorted, dates in ISO 8601, so the same
+/// value always prints the same text.
+public func readableJSON(_ value: some Encodable) throws -> String {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  encoder.dateEncodingStrategy = .iso8601
+  return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

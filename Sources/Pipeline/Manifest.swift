@@ -24,6 +24,10 @@ public struct Manifest: Codable, Sendable, Equatable {
   /// versions), as the runner was given it; nil in entries made before manifests recorded it.
   /// Results are repeatable for a machine and thread count, so this says which ones these are.
   public var machine: [String]?
+  /// The name of the pipeline (its file's `name:`) whose run made the entry, for `exp show`; not
+  /// part of the fingerprint, so an entry two pipelines share keeps the first one's name. Nil in
+  /// entries made before manifests recorded it.
+  public var pipeline: String?
 
   public static let fileName = "manifest.json"
 }

@@ -23,6 +23,10 @@ public struct PlannedStage: Sendable {
   public let inputs: [String: Fingerprint]
   /// Role -> content hash of each external file, taken once per run.
   public let externalFiles: [String: Fingerprint]
+  /// For a stale stage, what differs from its newest entry (the newest this pipeline made, if
+  /// any), one line each (`epochs 12 → 30`,
+  /// `split changed`, `archive file changed`); empty for a fresh or missing one.
+  public let changes: [String]
 }
 
 extension [StageOutcome] {
@@ -57,12 +61,15 @@ public struct Runner: Sendable {
   public let scratch: ScratchRegistry
   /// What this process computes on, recorded in the manifest of every entry it makes.
   public let machine: [String]?
+  /// The pipeline's name, recorded in the manifest of every entry it makes (``Manifest/pipeline``).
+  public let pipelineName: String?
 
   public init(
     graph: PipelineGraph, outputDirectory: URL, reporter: any Reporter = SilentReporter(),
-    scratch: ScratchRegistry = ScratchRegistry(), machine: [String]? = nil
+    scratch: ScratchRegistry = ScratchRegistry(), machine: [String]? = nil, pipelineName: String? = nil
   ) {
     self.machine = machine
+    self.pipelineName = pipelineName
     self.graph = graph
     self.outputDirectory = outputDirectory
     self.cache = CacheStore(root: outputDirectory.appending(path: "cache", directoryHint: .isDirectory))
@@ -92,14 +99,51 @@ public struct Runner: Sendable {
         canonicalParameters: try stage.canonicalParameters(),
         inputs: inputs, externalFiles: external)
       fingerprints[stage.name] = fingerprint
+      let parameters = try stage.canonicalParameters()
       let state: StageState
+      var changes: [String] = []
       switch cache.lookup(stage: stage.name, fingerprint: fingerprint, verification: .sizes) {
       case .hit: state = .fresh
-      case .missing, .damaged: state = cache.hasAnyEntry(stage: stage.name) ? .stale : .missing
+      case .damaged(let reason) where cache.hasAnyEntry(stage: stage.name):
+        state = .stale
+        changes = ["its entry is damaged (\(reason))"]
+      case .missing, .damaged:
+        // Against what this pipeline last made, so another pipeline's entries do not read as changes.
+        let entries = cache.manifests(stage: stage.name)
+        if let newest = entries.last(where: { $0.pipeline == pipelineName && pipelineName != nil }) ?? entries.last {
+          state = .stale
+          changes = Self.changes(
+            from: newest, version: type(of: stage).version, parameters: parameters, inputs: inputs, externalFiles: external)
+        } else {
+          state = .missing
+        }
       }
       return PlannedStage(
-        stage: stage, fingerprint: fingerprint, state: state, inputs: inputs, externalFiles: external)
+        stage: stage, fingerprint: fingerprint, state: state, inputs: inputs, externalFiles: external, changes: changes)
     }
+  }
+
+  /// What differs between an entry and what the stage would be fingerprinted on now.
+  static func changes(
+    from entry: Manifest, version: Int, parameters: String, inputs: [String: Fingerprint],
+    externalFiles: [String: Fingerprint]
+  ) -> [String] {
+    var lines: [String] = []
+    if entry.version != version { lines.append("code version \(entry.version) → \(version)") }
+    lines += ParameterPaths.changes(from: ParameterPaths.flatten(entry.parameters), to: ParameterPaths.flatten(parameters))
+    for name in Set(entry.inputs.keys).union(inputs.keys).sorted() {
+      switch (entry.inputs[name], inputs[name]) {
+      case let (before?, after?) where before != after: lines.append("\(name) changed")
+      case (nil, _?): lines.append("+ reads \(name)")
+      case (_?, nil): lines.append("- reads \(name)")
+      default: break
+      }
+    }
+    for role in Set(entry.externalFiles.keys).union(externalFiles.keys).sorted()
+    where entry.externalFiles[role] != externalFiles[role] {
+      lines.append("\(role) file changed")
+    }
+    return lines.isEmpty ? ["inputs or parameters changed"] : lines
   }
 
   /// Brings `target` (or, when nil, every stage) up to date. A target names a stage, or a group
@@ -182,7 +226,7 @@ public struct Runner: Sendable {
       }
       let reason = forced.contains(stage.name) ? "forced"
         : stage.state == .fresh ? "cache entry damaged"
-        : stage.state == .stale ? "inputs or parameters changed" : "not in the cache"
+        : stage.state == .stale ? stage.changes.joined(separator: "; ") : "not in the cache"
       let seconds = try execute(stage.stage, planned: stage, reason: reason, runStarted: runStarted)
       reporter.report(.stageFinished(stage: stage.name, seconds: seconds))
       try publish(stage: stage.stage, from: directory)
@@ -218,7 +262,8 @@ public struct Runner: Sendable {
       try cache.commit(
         temporary: temporary, stage: stage.name, version: type(of: stage).version,
         fingerprint: planned.fingerprint, parameters: try stage.canonicalParameters(),
-        inputs: planned.inputs, externalFiles: planned.externalFiles, seconds: seconds, machine: machine)
+        inputs: planned.inputs, externalFiles: planned.externalFiles, seconds: seconds, machine: machine,
+        pipeline: pipelineName)
       return seconds
     } catch {
       try? FileManager.default.removeItem(at: temporary)

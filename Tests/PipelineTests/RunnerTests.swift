@@ -15,14 +15,14 @@ import Testing
     try "ab".write(to: sourceFile, atomically: true, encoding: .utf8)
   }
 
-  func runner(times: Int = 2, fail: Bool? = nil) throws -> Runner {
+  func runner(times: Int = 2, fail: Bool? = nil, pipelineName: String? = nil) throws -> Runner {
     var stages: [any Stage] = [
       SourceStage(file: sourceFile, log: log),
       RepeatStage(name: "repeat", parameters: .init(times: times), inputs: ["source"], log: log),
       UppercaseStage(inputs: ["repeat"], log: log),
     ]
     if let fail { stages.append(FailingStage(parameters: .init(fail: fail), inputs: ["shout"], log: log)) }
-    return Runner(graph: try PipelineGraph(stages), outputDirectory: output)
+    return Runner(graph: try PipelineGraph(stages), outputDirectory: output, pipelineName: pipelineName)
   }
 
   func published() throws -> String {
@@ -109,6 +109,36 @@ import Testing
     try runner(times: 3).run()
     #expect(log.runs == ["repeat", "shout"])
     #expect(try published() == "ABABAB")
+  }
+
+  /// `status` says why: the changed parameter with its old and new value, then what it feeds.
+  @Test func staleStage_namesWhatChangedAgainstItsNewestEntry() throws {
+    try runner(times: 2).run()
+    let planned = try runner(times: 3).plan()
+    #expect(planned.map(\.changes) == [[], ["times 2 → 3"], ["repeat changed"]])
+    try "cd".write(to: sourceFile, atomically: true, encoding: .utf8)
+    #expect(try runner(times: 2).plan().map(\.changes) == [["file file changed"], ["source changed"], ["repeat changed"]])
+  }
+
+  /// Entries made by another pipeline are not what this one is compared with, when it has its own.
+  @Test func staleStage_isComparedWithWhatThisPipelineLastMade() throws {
+    try runner(times: 2, pipelineName: "mine").run()
+    try runner(times: 5, pipelineName: "theirs").run()
+    #expect(try runner(times: 3, pipelineName: "mine").plan()[1].changes == ["times 2 → 3"])
+    #expect(try runner(times: 3, pipelineName: "new").plan()[1].changes == ["times 5 → 3"])  // none of its own: the newest
+    let manifest = try #require(CacheStore(root: output.appending(path: "cache")).manifests(stage: "repeat").first)
+    #expect(manifest.pipeline == "mine")
+  }
+
+  @Test func manifests_listsCompleteEntriesOldestFirst() throws {
+    try runner(times: 2).run()
+    try runner(times: 3).run()
+    let cache = CacheStore(root: output.appending(path: "cache"))
+    _ = try cache.makeTemporaryDirectory(stage: "repeat", fingerprint: Fingerprint(hex: "ab"))
+    let listed = cache.manifests(stage: "repeat")
+    #expect(listed.map { ParameterPaths.flatten($0.parameters)["times"] } == ["2", "3"])
+    #expect(cache.manifest(stage: "repeat", fingerprint: listed[0].fingerprint) == listed[0])
+    #expect(cache.stageNames() == ["repeat", "shout", "source"])
   }
 
   @Test func changedExternalFile_rerunsEverything() throws {

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A stage's canonical parameters (the JSON its manifest keeps) as flat `path → value` pairs, so
+/// that runs can be listed, filtered and compared one setting at a time (`exp show`, `status`).
+///
+/// Objects nest with dots (`optimizer.learning_rate`); a list is one value, written as a pipeline
+/// file writes it (`[{dense: 10}, relu, {dense: 10}]`); strings are bare. A stage made from a
+/// section of the pipeline file keeps that section under `settings`, and its keys are lifted, so
+/// the paths read like the file's: `epochs`, not `settings.epochs`.
+public enum ParameterPaths {
+  /// `[:]` when the text is not JSON (it always is in a manifest the runner wrote).
+  public static func flatten(_ canonicalJSON: String) -> [String: String] {
+    guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(canonicalJSON.utf8)) else { return [:] }
+    var paths: [String: String] = [:]
+    guard case .object(var top) = value else {
+      paths[""] = value.text
+      return paths
+    }
+    if case .object(let settings)? = top["settings"] {
+      top["settings"] = nil
+      top.merge(settings) { outer, _ in outer }
+    }
+    if !top.isEmpty { add(.object(top), at: "", to: &paths) }
+    return paths
+  }
+
+  /// What changed between two flattened sets, one line each, in path order: `epochs 12 → 30`,
+  /// `+ shift 2` for a path only `new` has, `- shift 2` for one only `old` had.
+  public static func changes(from old: [String: String], to new: [String: String]) -> [String] {
+    Set(old.keys).union(new.keys).sorted().compactMap { path in
+      switch (old[path], new[path]) {
+      case let (before?, after?) where before != after: "\(path) \(before) → \(after)"
+      case let (nil, after?): "+ \(path) \(after)"
+      case let (before?, nil): "- \(path) \(before)"
+      default: nil
+      }
+    }
+  }
+
+  private static func add(_ value: JSONValue, at path: String, to paths: inout [String: String]) {
+    guard case .object(let members) = value, !members.isEmpty else {
+      paths[path] = value.text
+      return
+    }
+    for (key, member) in members {
+      add(member, at: path.isEmpty ? key : "\(path).\(key)", to: &paths)
+    }
+  }
+}
+
+/// Just enough JSON to read parameters back: numbers keep their value, not their spelling, which
+/// the canonical encoder makes unique anyway.
+private indirect enum JSONValue: Decodable {
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() {
+      self = .null
+    } else if let bool = try? container.decode(Bool.self) {
+      self = .bool(bool)
+    } else if let number = try? container.decode(Double.self) {
+      self = .number(number)
+    } else if let string = try? container.decode(String.self) {
+      self = .string(string)
+    } else if let array = try? container.decode([JSONValue].self) {
+      self = .array(array)
+    } else {
+      self = .object(try container.decode([String: JSONValue].self))
+    }
+  }
+
+  /// YAML flow style, as a pipeline file would spell the value.
+  var text: String {
+    switch self {
+    case .null: return "null"
+    case .bool(let bool): return String(bool)
+    case .number(let number):
+      return number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    case .string(let string):
+      let plain = !string.isEmpty && string.trimmingCharacters(in: .whitespaces) == string
+        && !string.contains(where: { ",:[]{}\"#'".contains($0) })
+      return plain ? string : String(decoding: try! JSONEncoder().encode(string), as: UTF8.self)
+    case .array(let elements):
+      return "[" + elements.map(\.text).joined(separator: ", ") + "]"
+    case .object(let members):
+      return "{" + members.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.text)" }.joined(separator: ", ") + "}"
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import Pipeline
+
+@Suite struct ParameterPathsTests {
+  struct Settings: Codable {
+    var epochs: Int
+    var optimizer: [String: Double]
+    var layers: [LayerSetting]
+    var schedule: String
+  }
+  enum LayerSetting: Codable { case dense(Int), relu }
+
+  @Test func flatten_nestsWithDotsAndLiftsTheSettingsSection() throws {
+    struct Parameters: Codable { var seed: UInt64; var settings: Settings; var note: String }
+    let parameters = Parameters(
+      seed: 42,
+      settings: Settings(epochs: 30, optimizer: ["learning_rate": 0.001, "epsilon": 1e-8], layers: [.dense(10), .relu], schedule: "cosine"),
+      note: "a, b")
+    let json = String(decoding: try canonicalJSON(parameters), as: UTF8.self)
+    #expect(ParameterPaths.flatten(json) == [
+      "seed": "42",
+      "epochs": "30",
+      "optimizer.learning_rate": "0.001",
+      "optimizer.epsilon": "1e-08",
+      "layers": "[{dense: {_0: 10}}, {relu: {}}]",
+      "schedule": "cosine",
+      "note": "\"a, b\"",  // quoted where a bare string would read as YAML structure
+    ])
+  }
+
+  @Test func flatten_ofNoParametersIsEmpty() {
+    #expect(ParameterPaths.flatten("{}").isEmpty)
+    #expect(ParameterPaths.flatten("not json").isEmpty)
+    #expect(ParameterPaths.flatten(#"{"a":{},"b":[],"c":null,"d":true}"#) == ["a": "{}", "b": "[]", "c": "null", "d": "true"])
+  }
+
+  @Test func changes_listOldAndNewValuesInPathOrder() {
+    let old = ["epochs": "12", "shift": "2", "seed": "42"]
+    let new = ["epochs": "30", "seed": "42", "scale": "0.1"]
+    #expect(ParameterPaths.changes(from: old, to: new) == ["epochs 12 → 30", "+ scale 0.1", "- shift 2"])
+    #expect(ParameterPaths.changes(from: old, to: old).isEmpty)
+  }
+}
