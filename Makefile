@@ -38,7 +38,7 @@ STAGES   := unpack parse split normalise train evaluate predict
 FORCING   = $(filter-out 0 no false,$(FORCE))
 RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCING),--force)
 
-.PHONY: all setup build run test test-kernel doctor bench fuzz status dag demo clean help $(STAGES)
+.PHONY: all setup build run test test-kernel doctor bench fuzz status dag report exp demo clean help $(STAGES)
 
 all: run
 
@@ -50,8 +50,10 @@ help:
 	@echo "make bench           speed beside pandas, numpy and PyTorch; every pipeline from an empty cache"
 	@echo "make fuzz            libFuzzer on the CSV parser and the zip reader, FUZZ_TIME=$(FUZZ_TIME) s each"
 	@echo "make <stage>         bring one stage up to date: $(STAGES)"
-	@echo "make status          fresh / stale / missing per stage"
+	@echo "make status          fresh / stale / missing per stage, and why"
 	@echo "make dag             the stage graph"
+	@echo "make report          the HTML report, $(OUTPUT)/report/index.html"
+	@echo "make exp             every run in the cache (EXP=\"show --sort accuracy\", EXP=\"diff ID ID\")"
 	@echo "make demo            test digits in the terminal with the model's guesses (MODEL=file to skip training)"
 	@echo "make clean           delete $(OUTPUT)/cache"
 	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1 (0: no)"
@@ -87,6 +89,15 @@ status: build
 
 dag: build
 	@$(BIN) dag --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s))
+
+# The HTML report of PIPELINE's run, bringing what it reads up to date first.
+report: build
+	@$(BIN) run --stage report $(RUN_ARGS)
+
+# Every run the cache remembers (pipeline exp show; EXP="--sort accuracy", EXP="diff ID ID", ...).
+EXP ?= show
+exp: build
+	@$(BIN) exp $(EXP) --output $(OUTPUT)
 
 # MODEL=input/pretrained.npz draws with the shipped model, without training.
 demo: build

@@ -59,10 +59,14 @@ let package = Package(
       name: "DigitsPipeline",
       dependencies: ["Pipeline", "DataIO", "NeuralNet", "Tensor", "Report"]
     ),
+    // MARK: - Every run the cache remembers: listed, filtered, compared (`pipeline exp`)
+
+    .target(name: "Experiments", dependencies: ["DigitsPipeline", "Pipeline", "Report"]),
     .executableTarget(
       name: "PipelineCLI",
       dependencies: [
         "DigitsPipeline",
+        "Experiments",
         "Pipeline",
         "DataIO",
         "Machine",
@@ -102,6 +106,6 @@ let package = Package(
     .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
     .testTarget(
       name: "DigitsPipelineTests",
-      dependencies: ["DigitsPipeline", "Pipeline", "DataIO", "Machine", "NeuralNet", "Tensor", "TestSupport"]),
+      dependencies: ["DigitsPipeline", "Experiments", "Pipeline", "DataIO", "Machine", "NeuralNet", "Tensor", "TestSupport"]),
   ]
 )

@@ -32,9 +32,18 @@ public enum StageName {
   /// Ensemble member `member` (from 1): the first keeps the plain name, so a single model and the
   /// first member of an ensemble are the same cache entry.
   public static func train(member: Int) -> String { member == 1 ? train : "\(train).\(member)" }
+
+  /// Whether a stage supplies one of the models evaluate and predict average: a train stage
+  /// (`train`, `train.2`, …) or the `pretrained` stage.
+  public static func isModel(_ name: String) -> Bool {
+    name == train || name == pretrained || name.hasPrefix("\(train).")
+  }
 }
 
 public enum DigitsPipeline {
+  /// `pipeline --version`.
+  public static let version = "0.5.0"
+
   /// - Parameter pretrainedModel: a model file to use instead of training (`--model`); the
   ///   `pretrained` stage checks it against this pipeline and stands in for the train stages.
   public static func graph(

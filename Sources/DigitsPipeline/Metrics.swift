@@ -66,3 +66,10 @@ public struct Metrics: Codable, Sendable, Equatable {
     return lines
   }
 }
+
+extension Evaluation {
+  /// The figures evaluate wrote.
+  public func readMetrics() throws -> Metrics {
+    try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: metrics))
+  }
+}

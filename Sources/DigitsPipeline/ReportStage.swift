@@ -48,7 +48,7 @@ public struct ReportStage: Stage {
     let (parsed, split) = (context.read(parsed), context.read(split))
     let (evaluation, predictions) = (context.read(evaluation), context.read(predictions))
 
-    let metrics = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: evaluation.metrics))
+    let metrics = try evaluation.readMetrics()
     let history = try JSONDecoder().decode(
       [EpochRecord].self, from: Data(contentsOf: context.read(firstMember).history))
 

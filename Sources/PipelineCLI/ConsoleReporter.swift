@@ -1,16 +1,39 @@
 import Foundation
 import Pipeline
 
-/// Prints run events: on a terminal, progress redraws one status line in place; otherwise
-/// (a log file, CI) progress is dropped and every other event is a plain line.
+/// Prints run events on standard error, keeping standard output for results (tables, JSON).
+/// On a terminal, progress redraws one status line in place; otherwise (a log file, CI,
+/// `TERM=dumb`) progress is dropped, every other event is a plain line, and nothing is an escape.
 final class ConsoleReporter: Reporter, @unchecked Sendable {
+  enum Verbosity: Sendable {
+    /// Warnings only.
+    case quiet
+    case normal
+    /// Normal, and the command adds what it computes on and where each entry is.
+    case verbose
+  }
+
   private let lock = NSLock()
-  private let isTerminal = isatty(STDOUT_FILENO) == 1
+  private let verbosity: Verbosity
+  private let redrawsInPlace = ConsoleReporter.isInteractive
   private var statusLineShown = false
+
+  init(verbosity: Verbosity = .normal) { self.verbosity = verbosity }
+
+  /// Standard error is a terminal that understands escapes.
+  static var isInteractive: Bool {
+    isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+  }
 
   func report(_ event: RunEvent) {
     lock.lock()
     defer { lock.unlock() }
+    if case .warning(let message) = event {
+      clearStatusLine()
+      Self.printError("warning: \(message)")
+      return
+    }
+    guard verbosity != .quiet else { return }
     switch event {
     case .stageSkipped(let stage, let fingerprint):
       line("[\(stage)] cached (\(fingerprint.short))")
@@ -21,15 +44,13 @@ final class ConsoleReporter: Reporter, @unchecked Sendable {
     case .log(let stage, let message):
       line("[\(stage)] \(message)")
     case .progress(let stage, let message):
-      guard isTerminal else { return }
-      let text = "[\(stage)] \(message)"
-      FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(text)".utf8))
+      guard redrawsInPlace else { return }
+      FileHandle.standardError.write(Data("\r\u{1B}[2K[\(stage)] \(message)".utf8))
       statusLineShown = true
-    case .warning(let message):
-      clearStatusLine()
-      Self.printError("warning: \(message)")
     case .info(let message):
       line(message)
+    case .warning:
+      break  // printed above, whatever the verbosity
     }
   }
 
@@ -46,12 +67,12 @@ final class ConsoleReporter: Reporter, @unchecked Sendable {
 
   private func line(_ text: String) {
     clearStatusLine()
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    Self.printError(text)
   }
 
   private func clearStatusLine() {
     guard statusLineShown else { return }
-    FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
+    FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     statusLineShown = false
   }
 }

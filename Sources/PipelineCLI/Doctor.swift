@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Machine
+import Pipeline
 
 extension PipelineCommand {
   /// What the pipeline runs on, and whether OpenBLAS runs the kernels this CPU deserves.
@@ -31,9 +32,7 @@ extension PipelineCommand {
       if coreType {
         print(summary.kernel)
       } else if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        print(try readableJSON(summary))
       } else {
         summary.lines.forEach { print($0) }
       }

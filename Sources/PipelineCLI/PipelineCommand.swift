@@ -21,10 +21,13 @@ struct PipelineCommand: ParsableCommand {
         pipeline run --stage train --force              # retrain from the cached inputs
         pipeline run --set train.epochs=3 --dry-run     # what a change would re-run
         pipeline run --model input/pretrained.npz --skip evaluate   # no training, no evaluation
-        pipeline status                                 # fresh / stale / missing per stage
+        pipeline status                                 # fresh / stale / missing per stage, and why
+        pipeline exp show --sort accuracy               # every run in the cache, best first
+        pipeline exp diff 1a2b 3c4d                     # two runs' parameters and figures side by side
         pipeline doctor                                 # CPU, OpenBLAS kernels, threads, versions
       """,
-    subcommands: [Run.self, Status.self, Dag.self, Demo.self, Doctor.self, Clean.self],
+    version: "digits \(DigitsPipeline.version)",
+    subcommands: [Run.self, Status.self, Dag.self, Experiments.self, Demo.self, Doctor.self, Clean.self],
     defaultSubcommand: Run.self)
 }
 
@@ -54,8 +57,25 @@ struct Locations: ParsableArguments {
     let graph = try DigitsPipeline.graph(
       configuration: configuration, input: URL(filePath: input), inputDescription: input,
       pretrainedModel: model.map { URL(filePath: $0) }, pipelineFile: pipeline)
-    return Runner(graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch, machine: machine)
+    return Runner(
+      graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch, machine: machine,
+      pipelineName: configuration.name)
   }
+}
+
+/// How much a command says on standard error while it works.
+struct Talk: ParsableArguments {
+  @Flag(name: .shortAndLong, help: "Print only warnings and errors while working (results still go to standard output).")
+  var quiet = false
+
+  @Flag(name: .shortAndLong, help: "Also print the machine computed on, and each stage's cache entry.")
+  var verbose = false
+
+  func validate() throws {
+    if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
+  }
+
+  var verbosity: ConsoleReporter.Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
 }
 
 /// Prints a one-line error and exits non-zero, for the errors a user can act on.
@@ -99,29 +119,47 @@ extension PipelineCommand {
     @Flag(name: .customLong("no-wait"), help: "Fail at once when another run holds the output folder, instead of waiting.")
     var noWait = false
 
+    @Flag(help: "Print what ran, what was cached and where the submission is as JSON (logs stay on standard error).")
+    var json = false
+
+    @OptionGroup var talk: Talk
+
     func validate() throws {
       guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
       let kernels = try failing { try ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError) }
-      let reporter = ConsoleReporter()
+      let reporter = ConsoleReporter(verbosity: talk.verbosity)
       let scratch = ScratchRegistry()
       Interruption.install(removing: scratch)
       Workers.setDefault(threads)
       let machine = MachineSummary.current(kernelChoice: kernels).lines
+      if talk.verbose { machine.forEach { reporter.report(.info($0)) } }
       let started = Date()
       let outcomes = try failing {
         let runner = try locations.runner(reporter: reporter, scratch: scratch, machine: machine)
         return try runner.run(target: stage, force: force, dryRun: dryRun, skipping: skipped, waitForLock: !noWait)
       }
       reporter.finishLine()
-      print(Summary.table(outcomes))
-      if dryRun { return }
-      if outcomes.contains(where: { $0.name == StageName.predict }) {
-        print("submission: \(locations.outputURL.appending(path: PredictStage.publishedSubmission).relativePath)")
+      let seconds = Date().timeIntervalSince(started)
+      func published(_ stage: String, _ file: String) -> String? {
+        dryRun || !outcomes.contains(where: { $0.name == stage }) ? nil : locations.outputURL.appending(path: file).relativePath
       }
-      print(String(format: "done in %.1fs", Date().timeIntervalSince(started)))
+      let submission = published(StageName.predict, PredictStage.publishedSubmission)
+      let metrics = published(StageName.evaluate, Evaluation.metricsFileName)
+      if json {
+        print(try Summary.runJSON(outcomes, submission: submission, metrics: metrics, seconds: seconds))
+        return
+      }
+      print(Summary.table(outcomes, directories: talk.verbose))
+      if dryRun { return }
+      if let evaluated = outcomes.first(where: { $0.name == StageName.evaluate }),
+        let figures = try? Evaluation(directory: evaluated.directory).readMetrics() {
+        print(figures.summaryTable()[0])
+      }
+      if let submission { print("submission: \(submission)") }
+      print(String(format: "done in %.1fs", seconds))
     }
   }
 
@@ -131,9 +169,16 @@ extension PipelineCommand {
 
     @OptionGroup var locations: Locations
 
+    @Flag(help: "Exit with status 1 when any stage would run (as make -q), 0 when everything is fresh.")
+    var exitCode = false
+
+    @Flag(help: "Print JSON: each stage's state, fingerprint, inputs and what changed.")
+    var json = false
+
     func run() throws {
       let planned = try failing { try locations.runner(reporter: ConsoleReporter()).plan() }
-      print(Summary.statusTable(planned))
+      print(json ? try Summary.statusJSON(planned) : Summary.statusTable(planned))
+      if exitCode && planned.contains(where: { $0.state != .fresh }) { throw ExitCode.failure }
     }
   }
 
@@ -146,14 +191,21 @@ extension PipelineCommand {
     @Flag(help: "Print a Mermaid flowchart instead (for Markdown renderers).")
     var mermaid = false
 
+    @Flag(help: "Print JSON: each stage with the stages it reads and its cache state.")
+    var json = false
+
+    func validate() throws {
+      if json && mermaid { throw ValidationError("--json and --mermaid exclude each other") }
+    }
+
     func run() throws {
       let runner = try failing { try locations.runner(reporter: ConsoleReporter()) }
       if mermaid {
         print(runner.graph.mermaid())
-      } else {
-        let states = (try? runner.plan())?.reduce(into: [String: StageState]()) { $0[$1.name] = $1.state } ?? [:]
-        print(runner.graph.textDiagram(states: states))
+        return
       }
+      let states = (try? runner.plan())?.reduce(into: [String: StageState]()) { $0[$1.name] = $1.state } ?? [:]
+      print(json ? try Summary.graphJSON(runner.graph, states: states) : runner.graph.textDiagram(states: states))
     }
   }
 

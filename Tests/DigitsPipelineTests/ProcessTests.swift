@@ -48,7 +48,7 @@ import Testing
 
   @Test func sigint_duringTraining_removesItsTemporaryFolderAndKeepsTheCache() throws {
     let run = try start()
-    try run.waitForOutput(containing: "[train] running")
+    try run.waitForLog(containing: "[train] running")
     #expect(cacheEntries("train").count == 1)  // the .tmp- folder being written
     let upstream = ["unpack", "parse", "split", "normalise"].map(cacheEntries)
 
@@ -62,7 +62,7 @@ import Testing
 
   @Test func sigterm_isHandledLikeCtrlC() throws {
     let run = try start()
-    try run.waitForOutput(containing: "[train] running")
+    try run.waitForLog(containing: "[train] running")
     run.process.terminate()
     let (status, _, errors) = try run.finish(within: 10)
     #expect(status == 128 + SIGTERM)
@@ -72,7 +72,7 @@ import Testing
 
   @Test func sigkill_leavesATemporaryFolderThatTheNextRunRemoves() throws {
     let run = try start()
-    try run.waitForOutput(containing: "[train] running")
+    try run.waitForLog(containing: "[train] running")
     kill(run.process.processIdentifier, SIGKILL)
     _ = try run.finish(within: 10)
     let leftovers = cacheEntries("train")
@@ -83,13 +83,14 @@ import Testing
     let (status, printed, errors) = try next.finish(within: 30)
     #expect(status == 0, "\(errors)")
     #expect(errors.contains("left by an interrupted run"))
-    #expect(printed.contains("[split] cached"))
+    #expect(errors.contains("[split] cached"))
+    #expect(printed.contains("split   cached"))  // the summary table, on standard output
     #expect(cacheEntries("train").isEmpty)
   }
 
   @Test func secondRun_onTheSameOutput_failsClearlyWithNoWait() throws {
     let first = try start()
-    try first.waitForOutput(containing: "[train] running")
+    try first.waitForLog(containing: "[train] running")
     let second = try start(["--no-wait"])
     let (status, _, errors) = try second.finish(within: 30)
     #expect(status == 1)
@@ -100,15 +101,15 @@ import Testing
 
   @Test func secondRun_onTheSameOutput_waitsAndSaysSo() throws {
     let first = try start()
-    try first.waitForOutput(containing: "[train] running")
+    try first.waitForLog(containing: "[train] running")
     let second = try start()
-    try second.waitForOutput(containing: "waiting for another run")
+    try second.waitForLog(containing: "waiting for another run")
     #expect(second.process.isRunning)
-    #expect(!second.outputSoFar.contains("[unpack]"))  // it has not touched the cache yet
+    #expect(!second.errorsSoFar.contains("[unpack]"))  // it has not touched the cache yet
     first.process.interrupt()
     _ = try first.finish(within: 10)
     // Once the lock is free the second run goes ahead (and is stopped here, mid-training).
-    try second.waitForOutput(containing: "[train] running")
+    try second.waitForLog(containing: "[train] running")
     second.process.interrupt()
     _ = try second.finish(within: 10)
   }
@@ -117,8 +118,10 @@ import Testing
     try Data("not a zip".utf8).write(to: zip)
     let (status, _, errors) = try start().finish(within: 30)
     #expect(status == 1)
-    let lines = errors.split(separator: "\n")
-    #expect(lines.count == 1)
+    // Log lines ("[unpack] running: …") share standard error; the error itself is one line.
+    let lines = errors.split(separator: "\n").filter { !$0.hasPrefix("[") }
+    #expect(lines.count == 1, "\(errors)")
+    #expect(lines.first?.hasPrefix("error: ") == true)
     #expect(lines.first?.contains("digits.zip: not a zip archive") == true)
   }
 }
@@ -156,9 +159,10 @@ final class RunningPipeline: @unchecked Sendable {
   var outputSoFar: String { lock.withLock { String(decoding: printed, as: UTF8.self) } }
   var errorsSoFar: String { lock.withLock { String(decoding: complaints, as: UTF8.self) } }
 
-  func waitForOutput(containing text: String, within seconds: Double = 60) throws {
+  /// Waits for a line of the log, which the pipeline writes on standard error.
+  func waitForLog(containing text: String, within seconds: Double = 60) throws {
     let deadline = Date().addingTimeInterval(seconds)
-    while !outputSoFar.contains(text) {
+    while !errorsSoFar.contains(text) {
       guard process.isRunning, Date() < deadline else {
         throw ProcessTestFailure("never printed \"\(text)\"; stdout: \(outputSoFar) stderr: \(errorsSoFar)")
       }
