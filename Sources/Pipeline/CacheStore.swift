@@ -10,6 +10,11 @@ public struct CacheStore: Sendable {
 
   public init(root: URL) { self.root = root }
 
+  /// The cache inside an output folder: `<output>/cache`.
+  public init(outputDirectory: URL) {
+    self.init(root: outputDirectory.appending(path: "cache", directoryHint: .isDirectory))
+  }
+
   static let temporaryPrefix = ".tmp-"
 
   public func entryDirectory(stage: String, fingerprint: Fingerprint) -> URL {

@@ -72,7 +72,7 @@ public struct Runner: Sendable {
     self.pipelineName = pipelineName
     self.graph = graph
     self.outputDirectory = outputDirectory
-    self.cache = CacheStore(root: outputDirectory.appending(path: "cache", directoryHint: .isDirectory))
+    self.cache = CacheStore(outputDirectory: outputDirectory)
     self.reporter = reporter
     self.scratch = scratch
   }
@@ -155,10 +155,12 @@ public struct Runner: Sendable {
   /// - `dryRun` reports what would run and changes nothing.
   /// - `skipping` leaves stages out (and their groups, as for `target`), and with them the
   ///   stages that read them; skipping what `target` needs is an error.
+  /// - `lockHeld`: the caller already holds the output folder's ``OutputLock`` (a sweep takes it
+  ///   once for all its runs); otherwise the run takes it, waiting when `waitForLock`.
   @discardableResult
   public func run(
     target: String? = nil, force: Bool = false, dryRun: Bool = false, skipping: [String] = [],
-    waitForLock: Bool = true
+    waitForLock: Bool = true, lockHeld: Bool = false
   ) throws -> [StageOutcome] {
     let targets = try target.map { try graph.resolve($0) }
     let skipped = try skipping.flatMap { try graph.resolve($0) }
@@ -169,7 +171,7 @@ public struct Runner: Sendable {
     if let clash = targets?.first(where: skipped.contains) {
       throw PipelineError("cannot run '\(clash)' while skipping what it reads (--skip \(skipping.joined(separator: ", ")))")
     }
-    let lock = dryRun ? nil : try OutputLock(directory: outputDirectory, wait: waitForLock) {
+    let lock = dryRun || lockHeld ? nil : try OutputLock(directory: outputDirectory, wait: waitForLock) {
       reporter.report(.info("waiting for another run on \(outputDirectory.path) to finish…"))
     }
     defer { withExtendedLifetime(lock) {} }

@@ -20,12 +20,14 @@ struct Experiments: ParsableCommand {
     @Option(help: "The output folder whose cache to read.")
     var output = "output"
 
-    func experiments() -> [Experiment] {
-      let folder = URL(filePath: output, directoryHint: .isDirectory)
-      return ExperimentLog.load(
-        cache: CacheStore(root: folder.appending(path: "cache", directoryHint: .isDirectory)),
-        submission: folder.appending(path: PredictStage.publishedSubmission))
-    }
+    func experiments() -> [Experiment] { Experiments.runs(in: URL(filePath: output, directoryHint: .isDirectory)) }
+  }
+
+  /// The runs in an output folder's cache, with its submission marked.
+  static func runs(in folder: URL) -> [Experiment] {
+    ExperimentLog.load(
+      cache: CacheStore(outputDirectory: folder),
+      submission: folder.appending(path: PredictStage.publishedSubmission))
   }
 
   struct Show: ParsableCommand {

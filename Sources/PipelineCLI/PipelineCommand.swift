@@ -20,6 +20,7 @@ struct PipelineCommand: ParsableCommand {
         pipeline run --pipeline pipelines/seed.yaml     # the original 784-10-10 network
         pipeline run --stage train --force              # retrain from the cached inputs
         pipeline run --set train.epochs=3 --dry-run     # what a change would re-run
+        pipeline run --set train.epochs=10,20 --set seed=42,43   # a sweep: four runs, then their table
         pipeline run --model input/pretrained.npz --skip evaluate   # no training, no evaluation
         pipeline status                                 # fresh / stale / missing per stage, and why
         pipeline exp show --sort accuracy               # every run in the cache, best first
@@ -43,7 +44,7 @@ struct Locations: ParsableArguments {
   var output = "output"
 
   @Option(name: .customLong("set"), parsing: .singleValue,
-          help: ArgumentHelp("Override a pipeline-file value for this run, e.g. train.epochs=3 (repeatable).", valueName: "KEY=VALUE"))
+          help: ArgumentHelp("Override a pipeline-file value for this run, e.g. train.epochs=3 (repeatable). For run, values with commas make a sweep: train.epochs=10,20,30.", valueName: "KEY=VALUE"))
   var overrides: [String] = []
 
   @Option(help: ArgumentHelp("Use this model file (.npz, as the train stage writes) instead of training.", valueName: "FILE"))
@@ -52,8 +53,16 @@ struct Locations: ParsableArguments {
   var outputURL: URL { URL(filePath: output, directoryHint: .isDirectory) }
 
   /// `machine`: what this process computes on, for the manifests of the entries it makes.
-  func runner(reporter: any Reporter, scratch: ScratchRegistry = ScratchRegistry(), machine: [String]? = nil) throws -> Runner {
-    let configuration = try DigitsPipeline.loadConfiguration(from: URL(filePath: pipeline), overrides: overrides)
+  /// The runner for one point: `overrides` is the `--set` list itself unless a sweep gives one
+  /// point of it. A sweep where one run is meant is an error that says so.
+  func runner(
+    overrides point: [String]? = nil, reporter: any Reporter, scratch: ScratchRegistry = ScratchRegistry(),
+    machine: [String]? = nil
+  ) throws -> Runner {
+    if point == nil, try Sweep.points(overrides).count > 1 {
+      throw PipelineError("--set with several values (a sweep) is for pipeline run; this command takes one value per key")
+    }
+    let configuration = try DigitsPipeline.loadConfiguration(from: URL(filePath: pipeline), overrides: point ?? overrides)
     let graph = try DigitsPipeline.graph(
       configuration: configuration, input: URL(filePath: input), inputDescription: input,
       pretrainedModel: model.map { URL(filePath: $0) }, pipelineFile: pipeline)
@@ -91,78 +100,6 @@ func failing<T>(_ body: () throws -> T) throws -> T {
 }
 
 extension PipelineCommand {
-  struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(
-      abstract: "Bring the pipeline (or one stage and what it needs) up to date.")
-
-    @OptionGroup var locations: Locations
-
-    @Option(
-      help: ArgumentHelp(
-        "Run only this stage (and any upstream stage missing from the cache): "
-          + StageName.runnable.dropLast().joined(separator: ", ") + " or \(StageName.runnable.last!)."))
-    var stage: String?
-
-    @Flag(help: "Re-run the stage named by --stage (or every stage) even when its cache entry is fresh.")
-    var force = false
-
-    @Flag(help: "Show what would run, run nothing.")
-    var dryRun = false
-
-    @Option(name: .customLong("skip"), parsing: .singleValue,
-            help: ArgumentHelp("Leave a stage out, e.g. evaluate (repeatable). Stages that others still need cannot be skipped.", valueName: "STAGE"))
-    var skipped: [String] = []
-
-    @Option(help: "Worker threads for the network's kernels (OpenBLAS runs on each worker's own thread). Results are bit-identical for a given machine, seed and thread count.")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
-
-    @Flag(name: .customLong("no-wait"), help: "Fail at once when another run holds the output folder, instead of waiting.")
-    var noWait = false
-
-    @Flag(help: "Print what ran, what was cached and where the submission is as JSON (logs stay on standard error).")
-    var json = false
-
-    @OptionGroup var talk: Talk
-
-    func validate() throws {
-      guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-    }
-
-    func run() throws {
-      let kernels = try failing { try ProcessSetup.prepareForNumericWork(log: ConsoleReporter.printError) }
-      let reporter = ConsoleReporter(verbosity: talk.verbosity)
-      let scratch = ScratchRegistry()
-      Interruption.install(removing: scratch)
-      Workers.setDefault(threads)
-      let machine = MachineSummary.current(kernelChoice: kernels).lines
-      if talk.verbose { machine.forEach { reporter.report(.info($0)) } }
-      let started = Date()
-      let outcomes = try failing {
-        let runner = try locations.runner(reporter: reporter, scratch: scratch, machine: machine)
-        return try runner.run(target: stage, force: force, dryRun: dryRun, skipping: skipped, waitForLock: !noWait)
-      }
-      reporter.finishLine()
-      let seconds = Date().timeIntervalSince(started)
-      func published(_ stage: String, _ file: String) -> String? {
-        dryRun || !outcomes.contains(where: { $0.name == stage }) ? nil : locations.outputURL.appending(path: file).relativePath
-      }
-      let submission = published(StageName.predict, PredictStage.publishedSubmission)
-      let metrics = published(StageName.evaluate, Evaluation.metricsFileName)
-      if json {
-        print(try Summary.runJSON(outcomes, submission: submission, metrics: metrics, seconds: seconds))
-        return
-      }
-      print(Summary.table(outcomes, directories: talk.verbose))
-      if dryRun { return }
-      if let evaluated = outcomes.first(where: { $0.name == StageName.evaluate }),
-        let figures = try? Evaluation(directory: evaluated.directory).readMetrics() {
-        print(figures.summaryTable()[0])
-      }
-      if let submission { print("submission: \(submission)") }
-      print(String(format: "done in %.1fs", seconds))
-    }
-  }
-
   struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show each stage's fingerprint and whether its cache entry is fresh, stale or missing.")
@@ -221,7 +158,7 @@ extension PipelineCommand {
       try failing {
         let lock = try OutputLock(directory: directory, wait: false)
         try withExtendedLifetime(lock) {
-          let cache = directory.appending(path: "cache", directoryHint: .isDirectory)
+          let cache = CacheStore(outputDirectory: directory).root
           if FileManager.default.fileExists(atPath: cache.path) {
             try FileManager.default.removeItem(at: cache)
             print("removed \(cache.relativePath)")

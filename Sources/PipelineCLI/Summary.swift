@@ -1,3 +1,4 @@
+import DigitsPipeline
 import Foundation
 import Pipeline
 import Report
@@ -15,7 +16,7 @@ enum Summary {
     return Format.alignedColumns(rows)
   }
 
-  private static func describe(_ action: StageOutcome.Action) -> (name: String, seconds: Double?) {
+  static func describe(_ action: StageOutcome.Action) -> (name: String, seconds: Double?) {
     switch action {
     case .ran(let seconds): ("ran", seconds)
     case .cached: ("cached", nil)
@@ -60,31 +61,48 @@ enum Summary {
   static func graphJSON(_ graph: PipelineGraph, states: [String: StageState]) throws -> String {
     try readableJSON(graph.stages.map { GraphStage(stage: $0.name, inputs: $0.inputs, state: states[$0.name]) })
   }
+}
 
-  /// `run --json`: what ran, what was cached, where each entry and the published files are.
-  struct RunResult: Encodable {
-    struct Stage: Encodable {
-      var stage: String
-      /// ran, cached or would run
-      var action: String
-      var seconds: Double?
-      var fingerprint: Fingerprint
-      var directory: String
+/// What one run did (`run --json`; a sweep prints one per point): what ran, what was cached, where
+/// each entry and the published files are.
+struct RunResult: Encodable {
+  struct Stage: Encodable {
+    var stage: String
+    /// ran, cached or would run
+    var action: String
+    var seconds: Double?
+    var fingerprint: Fingerprint
+    var directory: String
+  }
+  /// A sweep point's own `--set` values.
+  var set: [String]?
+  var stages: [Stage] = []
+  /// The run's id for `exp show`: its evaluate entry's fingerprint.
+  var evaluation: Fingerprint?
+  var submission: String?
+  var metrics: String?
+  var seconds: Double
+  /// Why a sweep point failed.
+  var error: String?
+
+  init(outcomes: [StageOutcome], output: URL, dryRun: Bool, seconds: Double, set: [String]? = nil) {
+    self.set = set
+    self.seconds = seconds
+    stages = outcomes.map { outcome in
+      let (action, seconds) = Summary.describe(outcome.action)
+      return Stage(
+        stage: outcome.name, action: action, seconds: seconds, fingerprint: outcome.fingerprint,
+        directory: outcome.directory.path)
     }
-    var stages: [Stage]
-    var submission: String?
-    var metrics: String?
-    var seconds: Double
+    func published(_ stage: String, _ file: String) -> String? {
+      dryRun || !outcomes.contains(where: { $0.name == stage }) ? nil : output.appending(path: file).relativePath
+    }
+    submission = published(StageName.predict, PredictStage.publishedSubmission)
+    metrics = published(StageName.evaluate, Evaluation.metricsFileName)
+    evaluation = dryRun ? nil : outcomes.first { $0.name == StageName.evaluate }?.fingerprint
   }
 
-  static func runJSON(_ outcomes: [StageOutcome], submission: String?, metrics: String?, seconds: Double) throws -> String {
-    try readableJSON(RunResult(
-      stages: outcomes.map { outcome in
-        let (action, seconds) = describe(outcome.action)
-        return RunResult.Stage(
-          stage: outcome.name, action: action, seconds: seconds, fingerprint: outcome.fingerprint,
-          directory: outcome.directory.path)
-      },
-      submission: submission, metrics: metrics, seconds: seconds))
+  init(set: [String], error: String, seconds: Double) {
+    (self.set, self.error, self.seconds) = (set, error, seconds)
   }
 }

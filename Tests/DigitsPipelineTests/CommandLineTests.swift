@@ -117,4 +117,32 @@ import Testing
     #expect(unknown.status == 1)
     #expect(unknown.errors.split(separator: "\n").count == 1 && unknown.errors.hasPrefix("error: no run"))
   }
+
+  /// A sweep runs every point under one lock, reports the one that fails and still runs the
+  /// others, ends with their table and exits 1; other commands refuse a sweep.
+  @Test func sweep_runsTheGridAndSurvivesAFailingPoint() throws {
+    // 100,000 validation rows pass the settings check but not the split of a 200-row dataset.
+    let (status, printed, errors) = try pipeline("run", ["--set", "split.validation_rows=40,100000", "--set", "train.epochs=1,2"])
+    #expect(status == 1)
+    #expect(errors.contains("sweep 1/4: split.validation_rows=40 train.epochs=1"))
+    #expect(errors.contains("warning: sweep 3/4 (split.validation_rows=100000 train.epochs=1) failed: "))
+    let lines = printed.split(separator: "\n")
+    #expect(lines.filter { $0.hasPrefix("failed: split.validation_rows=100000 train.epochs=") }.count == 2, "\(printed)")
+    let header = try #require(lines.first { $0.hasPrefix("id ") })
+    #expect(header.contains("train.epochs") && !header.contains("split.validation_rows"))
+    #expect(lines.filter { $0.contains(" quick ") }.count == 2)
+    #expect(lines.last?.hasPrefix("4 runs in ") == true)
+
+    let refused = try pipeline("status", ["--set", "train.epochs=1,2"])
+    #expect(refused.status == 1)
+    #expect(refused.errors.hasPrefix("error: --set with several values (a sweep) is for pipeline run"))
+  }
+
+  /// Every point's settings are checked before any runs: a bad one costs nothing.
+  @Test func sweep_withAnImpossiblePoint_runsNothing() throws {
+    let (status, _, errors) = try pipeline("run", ["--set", "train.epochs=1,0"])
+    #expect(status == 1)
+    #expect(errors.split(separator: "\n").count == 1 && errors.hasPrefix("error: "), "\(errors)")
+    #expect(!FileManager.default.fileExists(atPath: output.appending(path: "cache").path))
+  }
 }
