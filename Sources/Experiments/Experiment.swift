@@ -34,10 +34,14 @@ public struct Experiment: Sendable {
   public var members: Int
   /// The training stages' own time, summed (a cached member counts the time it once took).
   public var trainingSeconds: Double
-  /// Whether the output folder's submission.csv is this run's.
+  /// Whether the output folder's submission.csv is this run's: its bytes are, and no newer run's
+  /// submission has the same bytes.
   public var isCurrentSubmission: Bool
   /// The run's entries, upstream first; an entry removed from the cache since is missing here.
   public var stages: [StageRecord]
+  /// The predict and report entries made from this run's models and evaluation: what `gc`
+  /// keeps beside `stages` when it keeps the run.
+  public var outputs: [EntryID]
 
   /// Validation rows the ensemble got wrong.
   public var errors: Int? {
@@ -53,6 +57,7 @@ public enum ExperimentLog {
       FileManager.default.fileExists(atPath: url.path) ? try? Fingerprint.of(fileAt: url) : nil
     }
     let predictions = cache.manifests(stage: StageName.predict)
+    let reports = cache.manifests(stage: StageName.report)
     var known: [String: Manifest] = [:]
     func manifest(_ stage: String, _ fingerprint: Fingerprint) -> Manifest? {
       let key = "\(stage)/\(fingerprint.hex)"
@@ -62,7 +67,7 @@ public enum ExperimentLog {
       return found
     }
 
-    return cache.manifests(stage: StageName.evaluate).map { evaluation in
+    var experiments = cache.manifests(stage: StageName.evaluate).map { evaluation in
       // The run's entries, found by walking inputs upstream from evaluate.
       var entries: [String: Manifest] = [StageName.evaluate: evaluation]
       var pending = Array(evaluation.inputs)
@@ -77,11 +82,14 @@ public enum ExperimentLog {
         for (path, value) in stage.parameters { parameters["\(stage.name).\(path)"] = value }
       }
       let models = evaluation.inputs.filter { StageName.isModel($0.key) }
-      let published = predictions.contains { prediction in
-        prediction.parameters == evaluation.parameters
-          && prediction.inputs.filter({ StageName.isModel($0.key) }) == models
-          && prediction.files.contains { $0.name == Predictions.submissionFileName && $0.sha256 == submissionHash }
+      // Its predictions: the same models, the same test-time augmentation.
+      let predicted = predictions.filter { prediction in
+        prediction.parameters == evaluation.parameters && prediction.inputs.filter({ StageName.isModel($0.key) }) == models
       }
+      let published = predicted.contains { prediction in
+        prediction.files.contains { $0.name == Predictions.submissionFileName && $0.sha256 == submissionHash }
+      }
+      let reported = reports.filter { $0.inputs[StageName.evaluate] == evaluation.fingerprint }
       return Experiment(
         id: evaluation.fingerprint, created: evaluation.created, pipeline: evaluation.pipeline,
         parameters: parameters,
@@ -89,8 +97,15 @@ public enum ExperimentLog {
         members: models.count,
         trainingSeconds: stages.filter { StageName.isModel($0.name) }.reduce(0) { $0 + $1.seconds },
         isCurrentSubmission: submissionHash != nil && published,
-        stages: stages)
+        stages: stages, outputs: (predicted + reported).map(\.id))
     }
+    // Runs whose submissions have the same bytes cannot be told apart by the file: the newest
+    // of them is taken to be the one that wrote it.
+    for index in experiments.indices.dropLast() where experiments[index].isCurrentSubmission
+    && experiments[(index + 1)...].contains(where: \.isCurrentSubmission) {
+      experiments[index].isCurrentSubmission = false
+    }
+    return experiments
   }
 
   /// Each entry after the entries it read, ties by name.

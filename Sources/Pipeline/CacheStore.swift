@@ -146,11 +146,8 @@ public struct CacheStore: Sendable {
 
     let destination = entryDirectory(stage: stage, fingerprint: fingerprint)
     if FileManager.default.fileExists(atPath: destination.path) {
-      // A damaged entry: move it aside first so the rename below stays a single atomic step.
-      let aside = try makeTemporaryDirectory(stage: stage, fingerprint: fingerprint)
-      try FileManager.default.removeItem(at: aside)
-      try FileManager.default.moveItem(at: destination, to: aside)
-      try? FileManager.default.removeItem(at: aside)
+      // A damaged entry: out of the way first, so the rename below stays a single atomic step.
+      try remove(EntryID(stage: stage, fingerprint: fingerprint))
     }
     try FileManager.default.moveItem(at: temporary, to: destination)
     return manifest

@@ -28,7 +28,7 @@ struct PipelineCommand: ParsableCommand {
         pipeline doctor                                 # CPU, OpenBLAS kernels, threads, versions
       """,
     version: "digits \(DigitsPipeline.version)",
-    subcommands: [Run.self, Status.self, Dag.self, Experiments.self, Demo.self, Doctor.self, Clean.self],
+    subcommands: [Run.self, Status.self, Dag.self, Experiments.self, Gc.self, Demo.self, Doctor.self, Clean.self],
     defaultSubcommand: Run.self)
 }
 

@@ -28,6 +28,18 @@ public enum Format {
     return value < 0 ? "-" + result : result
   }
 
+  /// A size in binary units, one decimal: `bytes(1_572_864) == "1.5 MiB"`.
+  public static func bytes(_ count: Int) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(count)
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+      value /= 1024
+      unit += 1
+    }
+    return unit == 0 ? "\(count) bytes" : fixed(value, decimals: 1) + " " + units[unit]
+  }
+
   /// A text table for the terminal: each column padded to its widest cell, two spaces apart,
   /// no trailing blanks.
   public static func alignedColumns(_ rows: [[String]]) -> String {

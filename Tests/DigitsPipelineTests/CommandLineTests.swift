@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import TestSupport
 import Testing
 @testable import DigitsPipeline
@@ -144,5 +145,26 @@ import Testing
     #expect(status == 1)
     #expect(errors.split(separator: "\n").count == 1 && errors.hasPrefix("error: "), "\(errors)")
     #expect(!FileManager.default.fileExists(atPath: output.appending(path: "cache").path))
+  }
+
+  /// gc --dry-run lists and removes nothing; gc refuses while a run holds the output folder.
+  @Test func gc_dryRunListsAndGcRefusesWhileARunHoldsTheFolder() throws {
+    #expect(try pipeline("run", ["--quiet", "--set", "train.epochs=2"]).status == 0)
+    #expect(try pipeline("run", ["--quiet"]).status == 0)
+    let gc = ["gc", pipelineFile.path, "--input", zip.path, "--output", output.path, "--keep-last", "0"]
+    let dry = try pipeline(gc[0], Array(gc.dropFirst()) + ["--dry-run"], locations: false)
+    #expect(dry.status == 0, "\(dry.errors)")
+    #expect(dry.output.contains("would remove 4 entries"), "\(dry.output)")
+    #expect(try pipeline("exp", ["show", "--json", "--output", output.path], locations: false).output.components(separatedBy: "\"id\"").count == 3)
+
+    do {
+      let lock = try OutputLock(directory: output, wait: false)
+      let refused = try pipeline(gc[0], Array(gc.dropFirst()), locations: false)
+      #expect(refused.status == 1 && refused.errors.contains("another run is using this output folder"))
+      withExtendedLifetime(lock) {}
+    }
+    let done = try pipeline(gc[0], Array(gc.dropFirst()), locations: false)
+    #expect(done.output.contains("removed 4 entries"), "\(done.output)")
+    #expect(try pipeline("exp", ["show", "--json", "--output", output.path], locations: false).output.components(separatedBy: "\"id\"").count == 2)
   }
 }
