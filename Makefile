@@ -10,6 +10,9 @@ INPUT    ?= input/digit-recognizer.zip
 OUTPUT   ?= output
 SET      ?=
 FORCE    ?=
+# The cache: OUTPUT/cache unless CACHE (or the environment's DIGITS_CACHE) names a shared one.
+CACHE    ?=
+CACHE_DIR = $(or $(CACHE),$(DIGITS_CACHE),$(OUTPUT)/cache)
 # Pipelines `make bench` runs from an empty cache (all four: about 36 minutes here, 24 of them the default).
 BENCH_PIPELINES ?= pipelines/seed.yaml pipelines/mlp.yaml pipelines/cnn.yaml pipelines/default.yaml
 
@@ -36,7 +39,7 @@ $(shell mkdir -p .build && { [ "$$(cat $(TARGET_STAMP) 2>/dev/null)" = "$(TARGET
 STAGES   := unpack parse split normalise train evaluate predict
 # FORCE=1 (or yes, true) re-runs; unset, empty, 0, no or false does not.
 FORCING   = $(filter-out 0 no false,$(FORCE))
-RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(FORCING),--force)
+RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE)) $(foreach s,$(SET),--set $(s)) $(if $(FORCING),--force)
 
 .PHONY: all setup build run test test-kernel doctor bench fuzz status dag report exp demo clean help $(STAGES)
 
@@ -55,7 +58,7 @@ help:
 	@echo "make report          the HTML report, $(OUTPUT)/report/index.html"
 	@echo "make exp             every run in the cache (EXP=\"show --sort accuracy\", EXP=\"diff ID ID\")"
 	@echo "make demo            test digits in the terminal with the model's guesses (MODEL=file to skip training)"
-	@echo "make clean           delete $(OUTPUT)/cache"
+	@echo "make clean           delete $(CACHE_DIR)"
 	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1 (0: no)"
 	@echo "           BENCH_PIPELINES=\"pipelines/seed.yaml ...\" (make bench; default: all four)"
 	@echo "           TARGET_CPU=$(TARGET_CPU) (instructions compiled for: x86-64, haswell, skylake-avx512)"
@@ -85,10 +88,10 @@ $(STAGES): build
 	@$(BIN) run --stage $@ $(RUN_ARGS)
 
 status: build
-	@$(BIN) status --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s))
+	@$(BIN) status --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE)) $(foreach s,$(SET),--set $(s))
 
 dag: build
-	@$(BIN) dag --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s))
+	@$(BIN) dag --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE)) $(foreach s,$(SET),--set $(s))
 
 # The HTML report of PIPELINE's run, bringing what it reads up to date first.
 report: build
@@ -97,19 +100,20 @@ report: build
 # Every run the cache remembers (pipeline exp show; EXP="--sort accuracy", EXP="diff ID ID", ...).
 EXP ?= show
 exp: build
-	@$(BIN) exp $(EXP) --output $(OUTPUT)
+	@$(BIN) exp $(EXP) --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE))
 
 # MODEL=input/pretrained.npz draws with the shipped model, without training.
 demo: build
 	@$(BIN) demo --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(foreach s,$(SET),--set $(s)) $(if $(MODEL),--model $(MODEL))
 
-# Needs no build: the same lock as `pipeline clean` (flock(2) on OUTPUT/.lock, here through
-# util-linux's flock), so it refuses while a run uses the folder. Published files stay.
+# Needs no build: the same lock as `pipeline clean` (flock(2) on the cache's .lock, which every
+# run holds shared, here through util-linux's flock), so it refuses while a run uses the cache.
+# Published files stay.
 clean:
-	@if [ -d "$(OUTPUT)/cache" ]; then \
-	  flock --nonblock "$(OUTPUT)/.lock" rm -rf "$(OUTPUT)/cache" && echo "removed $(OUTPUT)/cache" \
-	    || { echo "make clean: $(OUTPUT): another run is using this output folder" >&2; exit 1; }; \
-	else echo "nothing to clean in $(OUTPUT)"; fi
+	@if [ -d "$(CACHE_DIR)" ]; then \
+	  flock --nonblock --exclusive "$(CACHE_DIR)/.lock" rm -rf "$(CACHE_DIR)" && echo "removed $(CACHE_DIR)" \
+	    || { echo "make clean: $(CACHE_DIR): a run is using this cache" >&2; exit 1; }; \
+	else echo "nothing to clean in $(CACHE_DIR)"; fi
 
 doctor: build
 	@$(BIN) doctor

@@ -39,7 +39,17 @@ extension CacheStore {
     return kept
   }
 
-  /// Deletes one entry: renamed aside first, so a reader never sees it half removed.
+  /// Deletes one entry unless a run holds its lock (builds or uses it); with `dryRun`, only says
+  /// whether it would. Returns whether it was (or would be) removed.
+  public func removeUnlessInUse(_ id: EntryID, dryRun: Bool = false) throws -> Bool {
+    let lock = try entryLock(stage: id.stage, fingerprint: id.fingerprint)
+    guard try lock.lock(.exclusive, wait: false) else { return false }
+    if !dryRun { try remove(id) }
+    return true
+  }
+
+  /// Deletes one entry: renamed aside first, so a reader never sees it half removed. The caller
+  /// holds the entry's lock, or knows no other run can.
   public func remove(_ id: EntryID) throws {
     let directory = entryDirectory(stage: id.stage, fingerprint: id.fingerprint)
     let aside = try makeTemporaryDirectory(stage: id.stage, fingerprint: id.fingerprint)

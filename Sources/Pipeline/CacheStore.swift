@@ -110,12 +110,32 @@ public struct CacheStore: Sendable {
     return manifest
   }
 
-  /// A new, empty folder to build an entry in. Its name carries the process id so leftovers can
-  /// be recognised (and removed) by the next run.
+  // MARK: - Locks: several runs, even on several machines, may share one cache
+
+  /// The lock of one entry: exclusive while a run builds (or gc removes) it, shared while a run
+  /// uses it, so two runs that need the same missing entry compute it once and gc never removes
+  /// what a run reads. Lock files stay when their entries go: removing one while another process
+  /// waits on it would let two processes hold "the" lock at once.
+  /// They live apart, in `<root>/.locks/`, so a stage's folder holds its entries only.
+  public func entryLock(stage: String, fingerprint: Fingerprint) throws -> FileLock {
+    let folder = root.appending(path: ".locks", directoryHint: .isDirectory)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return try FileLock(path: folder.appending(path: "\(stage).\(fingerprint.hex)").path)
+  }
+
+  /// The lock of the cache as a whole: every run holds it shared, and `clean`, which deletes
+  /// everything, exclusive.
+  public func usageLock() throws -> FileLock {
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    return try FileLock(path: root.appending(path: ".lock").path)
+  }
+
+  /// A new, empty folder to build an entry in. Its name carries the entry's fingerprint, so a
+  /// leftover can be told from a folder another run is still building (``removeLeftovers()``).
   public func makeTemporaryDirectory(stage: String, fingerprint: Fingerprint) throws -> URL {
     let folder = root.appending(path: stage, directoryHint: .isDirectory)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let name = "\(Self.temporaryPrefix)\(fingerprint.short)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    let name = "\(Self.temporaryPrefix)\(fingerprint.hex)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     let directory = folder.appending(path: name, directoryHint: .isDirectory)
     try? FileManager.default.removeItem(at: directory)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
@@ -153,17 +173,23 @@ public struct CacheStore: Sendable {
     return manifest
   }
 
-  /// Removes temporary folders left by runs that were killed. Call only while holding the
-  /// output folder's lock, when no other run can be building an entry.
+  /// Removes temporary folders left by runs that were killed: those of entries nobody holds the
+  /// lock of, since a run building an entry holds its lock until the folder is renamed into
+  /// place or removed.
   public func removeLeftovers() -> [URL] {
     var removed: [URL] = []
-    let stages = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-    for stage in stages {
+    for stage in stageNames() {
       let folder = root.appending(path: stage, directoryHint: .isDirectory)
       for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
       where name.hasPrefix(Self.temporaryPrefix) {
+        let hex = name.dropFirst(Self.temporaryPrefix.count).prefix { $0 != "-" }
+        // A name without a whole fingerprint is from before entry locks, when a run held the
+        // whole output folder: nothing can be building it now.
+        let lock = hex.count == 64 ? try? entryLock(stage: stage, fingerprint: Fingerprint(hex: String(hex))) : nil
+        if hex.count == 64, (try? lock?.lock(.exclusive, wait: false)) != true { continue }
         let url = folder.appending(path: name)
         if (try? FileManager.default.removeItem(at: url)) != nil { removed.append(url) }
+        withExtendedLifetime(lock) {}
       }
     }
     return removed

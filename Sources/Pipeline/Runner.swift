@@ -55,6 +55,8 @@ public struct StageOutcome: Sendable {
 public struct Runner: Sendable {
   public let graph: PipelineGraph
   public let outputDirectory: URL
+  /// The output folder's own cache unless one is given (`--cache`), which several output
+  /// folders or machines may share.
   public let cache: CacheStore
   public let reporter: any Reporter
   /// What the run is building at any moment; a signal handler removes it (see ``ScratchRegistry``).
@@ -66,13 +68,14 @@ public struct Runner: Sendable {
 
   public init(
     graph: PipelineGraph, outputDirectory: URL, reporter: any Reporter = SilentReporter(),
-    scratch: ScratchRegistry = ScratchRegistry(), machine: [String]? = nil, pipelineName: String? = nil
+    scratch: ScratchRegistry = ScratchRegistry(), machine: [String]? = nil, pipelineName: String? = nil,
+    cache: CacheStore? = nil
   ) {
     self.machine = machine
     self.pipelineName = pipelineName
     self.graph = graph
     self.outputDirectory = outputDirectory
-    self.cache = CacheStore(outputDirectory: outputDirectory)
+    self.cache = cache ?? CacheStore(outputDirectory: outputDirectory)
     self.reporter = reporter
     self.scratch = scratch
   }
@@ -155,12 +158,15 @@ public struct Runner: Sendable {
   /// - `dryRun` reports what would run and changes nothing.
   /// - `skipping` leaves stages out (and their groups, as for `target`), and with them the
   ///   stages that read them; skipping what `target` needs is an error.
-  /// - `lockHeld`: the caller already holds the output folder's ``OutputLock`` (a sweep takes it
-  ///   once for all its runs); otherwise the run takes it, waiting when `waitForLock`.
+  /// - Several runs may share the cache (and an output folder): each entry is built under its
+  ///   own lock, so a run that needs an entry another run is computing waits for it (or, when
+  ///   `waitForLock` is false, fails at once) and then uses it; runs that need different entries
+  ///   go on side by side. An entry a run uses is locked shared until the run returns, so gc
+  ///   cannot remove it. Published files are written under the output folder's lock.
   @discardableResult
   public func run(
     target: String? = nil, force: Bool = false, dryRun: Bool = false, skipping: [String] = [],
-    waitForLock: Bool = true, lockHeld: Bool = false
+    waitForLock: Bool = true
   ) throws -> [StageOutcome] {
     let targets = try target.map { try graph.resolve($0) }
     let skipped = try skipping.flatMap { try graph.resolve($0) }
@@ -171,11 +177,17 @@ public struct Runner: Sendable {
     if let clash = targets?.first(where: skipped.contains) {
       throw PipelineError("cannot run '\(clash)' while skipping what it reads (--skip \(skipping.joined(separator: ", ")))")
     }
-    let lock = dryRun || lockHeld ? nil : try OutputLock(directory: outputDirectory, wait: waitForLock) {
-      reporter.report(.info("waiting for another run on \(outputDirectory.path) to finish…"))
-    }
-    defer { withExtendedLifetime(lock) {} }
+    // Held until the run returns: the cache in use (against clean), and each entry it uses.
+    var held: [FileLock] = []
+    defer { withExtendedLifetime(held) {} }
     if !dryRun {
+      let usage = try cache.usageLock()
+      if try !usage.lock(.shared, wait: false) {
+        guard waitForLock else { throw PipelineError("\(cache.root.path): the cache is being cleaned") }
+        reporter.report(.info("waiting for the cleaning of \(cache.root.path) to finish…"))
+        try usage.lock(.shared, wait: true)
+      }
+      held.append(usage)
       for leftover in cache.removeLeftovers() {
         reporter.report(.warning("removed \(leftover.path), left by an interrupted run"))
       }
@@ -216,25 +228,58 @@ public struct Runner: Sendable {
     var outcomes: [StageOutcome] = []
     for stage in planned where needed.contains(stage.name) {
       let directory = cache.entryDirectory(stage: stage.name, fingerprint: stage.fingerprint)
-      guard willRun.contains(stage.name) else {
-        reporter.report(.stageSkipped(stage: stage.name, fingerprint: stage.fingerprint))
-        if !dryRun { try publish(stage: stage.stage, from: directory) }
-        outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .cached, directory: directory))
-        continue
-      }
       if dryRun {
-        outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .wouldRun, directory: directory))
+        let action: StageOutcome.Action = willRun.contains(stage.name) ? .wouldRun : .cached
+        if action == .cached { reporter.report(.stageSkipped(stage: stage.name, fingerprint: stage.fingerprint)) }
+        outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: action, directory: directory))
         continue
       }
-      let reason = forced.contains(stage.name) ? "forced"
-        : stage.state == .fresh ? "cache entry damaged"
-        : stage.state == .stale ? stage.changes.joined(separator: "; ") : "not in the cache"
-      let seconds = try execute(stage.stage, planned: stage, reason: reason, runStarted: runStarted)
-      reporter.report(.stageFinished(stage: stage.name, seconds: seconds))
-      try publish(stage: stage.stage, from: directory)
-      outcomes.append(StageOutcome(name: stage.name, fingerprint: stage.fingerprint, action: .ran(seconds: seconds), directory: directory))
+      let lock = try cache.entryLock(stage: stage.name, fingerprint: stage.fingerprint)
+      var runs = willRun.contains(stage.name)
+      if !runs {
+        try take(lock, .shared, of: stage, waiting: waitForLock)
+        // Removed since the plan was made (by gc, or another run replacing a damaged entry).
+        if case .hit = cache.lookup(stage: stage.name, fingerprint: stage.fingerprint, verification: .sizes) {} else { runs = true }
+      }
+      var seconds: Double?
+      if runs {
+        try take(lock, .exclusive, of: stage, waiting: waitForLock)
+        var builtMeanwhile = false
+        if !forced.contains(stage.name),
+          case .hit = cache.lookup(stage: stage.name, fingerprint: stage.fingerprint, verification: .checksums) {
+          builtMeanwhile = true
+        }
+        if builtMeanwhile {
+          reporter.report(.info("[\(stage.name)] computed by another run meanwhile"))
+        } else {
+          let reason = forced.contains(stage.name) ? "forced"
+            : stage.state == .fresh ? "cache entry damaged"
+            : stage.state == .stale ? stage.changes.joined(separator: "; ") : "not in the cache"
+          seconds = try execute(stage.stage, planned: stage, reason: reason, runStarted: runStarted)
+          reporter.report(.stageFinished(stage: stage.name, seconds: seconds!))
+        }
+        try lock.lock(.shared, wait: true)  // others may read it from now on
+      }
+      if seconds == nil { reporter.report(.stageSkipped(stage: stage.name, fingerprint: stage.fingerprint)) }
+      held.append(lock)
+      if !stage.stage.published.isEmpty {
+        let output = try OutputLock(directory: outputDirectory, wait: true)
+        try withExtendedLifetime(output) { try publish(stage: stage.stage, from: directory) }
+      }
+      outcomes.append(StageOutcome(
+        name: stage.name, fingerprint: stage.fingerprint, action: seconds.map { .ran(seconds: $0) } ?? .cached,
+        directory: directory))
     }
     return outcomes
+  }
+
+  /// Takes an entry's lock, waiting (and saying so) while another run holds it, unless told not to.
+  private func take(_ lock: FileLock, _ mode: FileLock.Mode, of stage: PlannedStage, waiting: Bool) throws {
+    guard try !lock.lock(mode, wait: false) else { return }
+    let what = "another run is computing or removing the cache entry of \(stage.name) (\(stage.fingerprint.short))"
+    guard waiting else { throw PipelineError("\(cache.root.path): \(what)") }
+    reporter.report(.info("[\(stage.name)] waiting: \(what)…"))
+    try lock.lock(mode, wait: true)
   }
 
   /// Runs one stage into a temporary folder and commits it; on any error the folder is removed

@@ -17,17 +17,21 @@ struct Experiments: ParsableCommand {
 
   /// The cache to read, and the submission to mark.
   struct Source: ParsableArguments {
-    @Option(help: "The output folder whose cache to read.")
+    @Option(help: "The output folder: its cache, and its submission.csv to mark.")
     var output = "output"
 
-    func experiments() -> [Experiment] { Experiments.runs(in: URL(filePath: output, directoryHint: .isDirectory)) }
+    @Option(help: ArgumentHelp("The cache to read instead (default: $\(CacheOption.variable), else OUTPUT/cache).", valueName: "DIR"))
+    var cache: String?
+
+    func experiments() -> [Experiment] {
+      let folder = URL(filePath: output, directoryHint: .isDirectory)
+      return Experiments.runs(in: CacheOption.store(cache, output: folder), output: folder)
+    }
   }
 
-  /// The runs in an output folder's cache, with its submission marked.
-  static func runs(in folder: URL) -> [Experiment] {
-    ExperimentLog.load(
-      cache: CacheStore(outputDirectory: folder),
-      submission: folder.appending(path: PredictStage.publishedSubmission))
+  /// The runs in a cache, with the output folder's submission marked.
+  static func runs(in cache: CacheStore, output folder: URL) -> [Experiment] {
+    ExperimentLog.load(cache: cache, submission: folder.appending(path: PredictStage.publishedSubmission))
   }
 
   struct Show: ParsableCommand {

@@ -10,7 +10,7 @@ extension PipelineCommand {
     static let configuration = CommandConfiguration(
       abstract: "Remove the cache entries that no pipeline file and none of the last runs need.",
       discussion: """
-        Kept: every entry the given pipeline files (default: each file in pipelines/) would use on --input, the last --keep-last runs (as exp show lists them) and the run whose submission is the output folder's, each with every entry it was made from and the predictions and reports made only from kept entries. Everything else goes, with the temporary folders of killed runs. It refuses while a run holds the output folder, so it never removes what a running pipeline uses.
+        Kept: every entry the given pipeline files (default: each file in pipelines/) would use on --input, the last --keep-last runs (as exp show lists them) and the run whose submission is the output folder's, each with every entry it was made from and the predictions and reports made only from kept entries. Everything else goes, with the temporary folders of killed runs. An entry a running pipeline builds or uses is left, and said so.
         """)
 
     @Argument(help: "Pipeline files whose entries to keep (default: every .yaml file in pipelines/).")
@@ -19,8 +19,11 @@ extension PipelineCommand {
     @Option(help: "The competition's zip the pipeline files run on.")
     var input = "input/digit-recognizer.zip"
 
-    @Option(help: "The output folder whose cache to collect.")
+    @Option(help: "The output folder whose cache to collect (its submission's run is kept).")
     var output = "output"
+
+    @Option(help: ArgumentHelp("The cache to collect instead (default: $\(CacheOption.variable), else OUTPUT/cache).", valueName: "DIR"))
+    var cache: String?
 
     @Option(help: "Keep the newest N runs and what they were made from.")
     var keepLast = 10
@@ -34,17 +37,19 @@ extension PipelineCommand {
 
     func run() throws {
       let folder = URL(filePath: output, directoryHint: .isDirectory)
-      let cache = CacheStore(outputDirectory: folder)
+      let store = CacheOption.store(cache, output: folder)
       try failing {
-        let lock = dryRun ? nil : try OutputLock(directory: folder, wait: false)
-        try withExtendedLifetime(lock) {
-          let collection = try CacheCollection(
-            outputDirectory: folder, pipelineFiles: try pipelineFiles().map { URL(filePath: $0) },
-            input: URL(filePath: input), keepLast: keepLast)
-          print(report(removing: collection.removing, keeping: collection.keeping))
-          guard !dryRun else { return }
-          for entry in collection.removing { try cache.remove(entry.id) }
-          for leftover in cache.removeLeftovers() { print("removed \(leftover.path), left by an interrupted run") }
+        let collection = try CacheCollection(
+          cache: store, outputDirectory: folder, pipelineFiles: try pipelineFiles().map { URL(filePath: $0) },
+          input: URL(filePath: input), keepLast: keepLast)
+        var removed: [Manifest] = []
+        var inUse: [Manifest] = []
+        for entry in collection.removing {
+          if try store.removeUnlessInUse(entry.id, dryRun: dryRun) { removed.append(entry) } else { inUse.append(entry) }
+        }
+        print(report(removing: removed, keeping: collection.keeping, inUse: inUse))
+        if !dryRun {
+          for leftover in store.removeLeftovers() { print("removed \(leftover.path), left by an interrupted run") }
         }
       }
     }
@@ -55,17 +60,19 @@ extension PipelineCommand {
       return names.map { "pipelines/\($0)" }
     }
 
-    private func report(removing: [Manifest], keeping: [Manifest]) -> String {
-      let total = removing.reduce(0) { $0 + $1.bytes }
-      let kept = keeping.reduce(0) { $0 + $1.bytes }
-      let verb = dryRun ? "would remove" : "removed"
+    private func report(removing: [Manifest], keeping: [Manifest], inUse: [Manifest]) -> String {
+      func size(_ entries: [Manifest]) -> String { Format.bytes(entries.reduce(0) { $0 + $1.bytes }) }
       var lines: [String] = []
       if !removing.isEmpty {
         lines.append(Format.alignedColumns([["stage", "fingerprint", "created", "pipeline", "size"]] + removing.map {
           [$0.stage, $0.fingerprint.short, ExperimentFormat.date($0.created), $0.pipeline ?? "?", Format.bytes($0.bytes)]
         }))
       }
-      lines.append("\(verb) \(removing.count) entries (\(Format.bytes(total))); kept \(keeping.count) (\(Format.bytes(kept)))")
+      lines.append("\(dryRun ? "would remove" : "removed") \(removing.count) entries (\(size(removing))); kept \(keeping.count) (\(size(keeping)))")
+      if !inUse.isEmpty {
+        lines.append("left \(inUse.count) (\(size(inUse))) that a running pipeline uses: "
+          + inUse.map { "\($0.stage) \($0.fingerprint.short)" }.joined(separator: ", "))
+      }
       return lines.joined(separator: "\n")
     }
   }

@@ -43,6 +43,9 @@ struct Locations: ParsableArguments {
   @Option(name: .long, help: "The output folder: cache/ and submission.csv go here.")
   var output = "output"
 
+  @Option(help: ArgumentHelp("The cache, which several output folders or machines may share (default: $\(CacheOption.variable), else OUTPUT/cache).", valueName: "DIR"))
+  var cache: String?
+
   @Option(name: .customLong("set"), parsing: .singleValue,
           help: ArgumentHelp("Override a pipeline-file value for this run, e.g. train.epochs=3 (repeatable). For run, values with commas make a sweep: train.epochs=10,20,30.", valueName: "KEY=VALUE"))
   var overrides: [String] = []
@@ -68,7 +71,18 @@ struct Locations: ParsableArguments {
       pretrainedModel: model.map { URL(filePath: $0) }, pipelineFile: pipeline)
     return Runner(
       graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch, machine: machine,
-      pipelineName: configuration.name)
+      pipelineName: configuration.name, cache: CacheOption.store(cache, output: outputURL))
+  }
+}
+
+/// Where the cache is: `--cache DIR`, else `$DIGITS_CACHE`, else the output folder's own.
+enum CacheOption {
+  static let variable = "DIGITS_CACHE"
+
+  static func store(_ option: String?, output: URL) -> CacheStore {
+    let directory = option ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    return directory.map { CacheStore(root: URL(filePath: $0, directoryHint: .isDirectory)) }
+      ?? CacheStore(outputDirectory: output)
   }
 }
 
@@ -148,23 +162,28 @@ extension PipelineCommand {
 
   struct Clean: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Delete the cache (OUTPUT/cache). Published files such as submission.csv stay.")
+      abstract: "Delete the cache (OUTPUT/cache, or --cache). Published files such as submission.csv stay.")
 
     @Option(help: "The output folder whose cache to delete.")
     var output = "output"
 
+    @Option(help: ArgumentHelp("The cache to delete instead (default: $\(CacheOption.variable), else OUTPUT/cache).", valueName: "DIR"))
+    var cache: String?
+
     func run() throws {
-      let directory = URL(filePath: output, directoryHint: .isDirectory)
+      let store = CacheOption.store(cache, output: URL(filePath: output, directoryHint: .isDirectory))
       try failing {
-        let lock = try OutputLock(directory: directory, wait: false)
-        try withExtendedLifetime(lock) {
-          let cache = CacheStore(outputDirectory: directory).root
-          if FileManager.default.fileExists(atPath: cache.path) {
-            try FileManager.default.removeItem(at: cache)
-            print("removed \(cache.relativePath)")
-          } else {
-            print("nothing to clean in \(directory.relativePath)")
-          }
+        guard FileManager.default.fileExists(atPath: store.root.path) else {
+          print("nothing to clean in \(store.root.relativePath)")
+          return
+        }
+        let usage = try store.usageLock()
+        guard try usage.lock(.exclusive, wait: false) else {
+          throw PipelineError("\(store.root.path): a run is using this cache")
+        }
+        try withExtendedLifetime(usage) {
+          try FileManager.default.removeItem(at: store.root)
+          print("removed \(store.root.relativePath)")
         }
       }
     }

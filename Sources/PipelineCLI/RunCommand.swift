@@ -11,7 +11,7 @@ extension PipelineCommand {
     static let configuration = CommandConfiguration(
       abstract: "Bring the pipeline (or one stage and what it needs) up to date; with a sweep, each point of the grid.",
       discussion: """
-        A --set value with commas is a sweep: --set train.epochs=10,20,30 --set seed=42,43 runs the six combinations one after another (the first key varies slowest), under one lock on the output folder, sharing every entry they have in common, and ends with the exp show table of those runs. Every point's settings are checked before the first runs; a point that fails at run time is reported and the others still run (exit status 1). Commas inside a YAML list or quotes do not split: train.model.layers=[...], name="a,b".
+        A --set value with commas is a sweep: --set train.epochs=10,20,30 --set seed=42,43 runs the six combinations one after another (the first key varies slowest), sharing every entry they have in common, and ends with the exp show table of those runs. Every point's settings are checked before the first runs; a point that fails at run time is reported and the others still run (exit status 1). Commas inside a YAML list or quotes do not split: train.model.layers=[...], name="a,b".
         """)
 
     @OptionGroup var locations: Locations
@@ -88,14 +88,9 @@ extension PipelineCommand {
       print(String(format: "done in %.1fs", result.seconds))
     }
 
-    /// The grid's points one after another under one lock; a failing point does not stop the rest.
+    /// The grid's points one after another; a failing point does not stop the rest.
     private func sweep(_ points: [(overrides: [String], runner: Runner)], reporter: ConsoleReporter) throws {
       let started = Date()
-      let lock = dryRun ? nil : try failing {
-        try OutputLock(directory: locations.outputURL, wait: !noWait) {
-          reporter.report(.info("waiting for another run on \(locations.outputURL.path) to finish…"))
-        }
-      }
       // A point is named by the values that vary; what every point shares goes without saying.
       let shared = points.dropFirst().reduce(Set(points[0].overrides)) { $0.intersection($1.overrides) }
       var results: [RunResult] = []
@@ -104,7 +99,7 @@ extension PipelineCommand {
         reporter.report(.info("sweep \(index + 1)/\(points.count): \(name.joined(separator: " "))"))
         let pointStarted = Date()
         do {
-          let outcomes = try point.runner.run(target: stage, force: force, dryRun: dryRun, skipping: skipped, lockHeld: true)
+          let outcomes = try point.runner.run(target: stage, force: force, dryRun: dryRun, skipping: skipped, waitForLock: !noWait)
           results.append(RunResult(
             outcomes: outcomes, output: locations.outputURL, dryRun: dryRun,
             seconds: Date().timeIntervalSince(pointStarted), set: name))
@@ -114,7 +109,6 @@ extension PipelineCommand {
           results.append(RunResult(set: name, error: String(describing: error), seconds: Date().timeIntervalSince(pointStarted)))
         }
       }
-      withExtendedLifetime(lock) {}
       reporter.finishLine()
 
       if json {
@@ -129,7 +123,7 @@ extension PipelineCommand {
           }
         } else {
           let evaluated = Set(results.compactMap(\.evaluation))
-          let experiments = Experiments.runs(in: locations.outputURL).filter { evaluated.contains($0.id) }
+          let experiments = Experiments.runs(in: points[0].runner.cache, output: locations.outputURL).filter { evaluated.contains($0.id) }
           if !experiments.isEmpty { print(ExperimentTable(experiments).text()) }
           print(String(format: "%d runs in %.1fs", results.count, Date().timeIntervalSince(started)))
         }

@@ -32,7 +32,7 @@ import Testing
   }
 
   func collection(keepLast: Int, files: [URL]? = nil) throws -> CacheCollection {
-    try CacheCollection(outputDirectory: output, pipelineFiles: files ?? [pipelineFile], input: zip, keepLast: keepLast)
+    try CacheCollection(cache: cache, outputDirectory: output, pipelineFiles: files ?? [pipelineFile], input: zip, keepLast: keepLast)
   }
 
   @Test func keepsThePipelineFilesAndTheNewestRuns_removesTheRest() throws {

@@ -147,24 +147,32 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: output.appending(path: "cache").path))
   }
 
-  /// gc --dry-run lists and removes nothing; gc refuses while a run holds the output folder.
-  @Test func gc_dryRunListsAndGcRefusesWhileARunHoldsTheFolder() throws {
+  /// gc --dry-run lists and removes nothing; gc leaves an entry a run uses.
+  @Test func gc_dryRunListsAndGcLeavesWhatARunUses() throws {
     #expect(try pipeline("run", ["--quiet", "--set", "train.epochs=2"]).status == 0)
     #expect(try pipeline("run", ["--quiet"]).status == 0)
-    let gc = ["gc", pipelineFile.path, "--input", zip.path, "--output", output.path, "--keep-last", "0"]
-    let dry = try pipeline(gc[0], Array(gc.dropFirst()) + ["--dry-run"], locations: false)
+    let gc = [pipelineFile.path, "--input", zip.path, "--output", output.path, "--keep-last", "0"]
+    let dry = try pipeline("gc", gc + ["--dry-run"], locations: false)
     #expect(dry.status == 0, "\(dry.errors)")
     #expect(dry.output.contains("would remove 4 entries"), "\(dry.output)")
-    #expect(try pipeline("exp", ["show", "--json", "--output", output.path], locations: false).output.components(separatedBy: "\"id\"").count == 3)
+    func runCount() throws -> Int {
+      try #require(try json(pipeline("exp", ["show", "--json", "--output", output.path], locations: false).output) as? [Any]).count
+    }
+    #expect(try runCount() == 2)
 
+    // What the epochs=2 run trained, held as a running pipeline holds what it uses.
+    let cache = CacheStore(outputDirectory: output)
+    let trained = try #require(cache.manifests(stage: "train").first { ParameterPaths.flatten($0.parameters)["epochs"] == "2" })
     do {
-      let lock = try OutputLock(directory: output, wait: false)
-      let refused = try pipeline(gc[0], Array(gc.dropFirst()), locations: false)
-      #expect(refused.status == 1 && refused.errors.contains("another run is using this output folder"))
+      let lock = try cache.entryLock(stage: "train", fingerprint: trained.fingerprint)
+      try lock.lock(.shared, wait: false)
+      let left = try pipeline("gc", gc, locations: false)
+      #expect(left.output.contains("removed 3 entries"), "\(left.output)")
+      #expect(left.output.contains("left 1 (") && left.output.contains("that a running pipeline uses: train \(trained.fingerprint.short)"))
       withExtendedLifetime(lock) {}
     }
-    let done = try pipeline(gc[0], Array(gc.dropFirst()), locations: false)
-    #expect(done.output.contains("removed 4 entries"), "\(done.output)")
-    #expect(try pipeline("exp", ["show", "--json", "--output", output.path], locations: false).output.components(separatedBy: "\"id\"").count == 2)
+    let done = try pipeline("gc", gc, locations: false)
+    #expect(done.output.contains("removed 1 entries"), "\(done.output)")
+    #expect(try runCount() == 1)
   }
 }

@@ -38,9 +38,11 @@ import Testing
 
     #expect(!(try make(["-n", "clean", "OUTPUT=\(output.path)"]).output.contains("swift build")))
 
-    let lock = try OutputLock(directory: output, wait: false)
+    // A run holds the cache's lock shared while it uses the cache.
+    let lock = try CacheStore(outputDirectory: output).usageLock()
+    try lock.lock(.shared, wait: false)
     let refused = try make(["clean", "OUTPUT=\(output.path)"])
-    #expect(refused.status != 0 && refused.output.contains("another run is using this output folder"), "\(refused.output)")
+    #expect(refused.status != 0 && refused.output.contains("a run is using this cache"), "\(refused.output)")
     #expect(FileManager.default.fileExists(atPath: cache.path))
     withExtendedLifetime(lock) {}
   }

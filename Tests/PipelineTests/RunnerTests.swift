@@ -267,8 +267,54 @@ import Testing
 
   @Test func lock_withoutWaiting_failsWhileAnotherHolderHasIt() throws {
     let held = try OutputLock(directory: output, wait: false)
-    #expect(throws: PipelineError.self) { try runner().run(waitForLock: false) }
+    #expect(throws: PipelineError.self) { try OutputLock(directory: output, wait: false) }
     withExtendedLifetime(held) {}
+  }
+
+  /// An entry another run is building: without waiting the run fails at once; the lock released,
+  /// the run goes on and builds it.
+  @Test func entryBeingBuilt_makesARunWithoutWaitingFail() throws {
+    let source = try runner().plan()[0]
+    let cache = CacheStore(outputDirectory: output)
+    do {
+      let building = try cache.entryLock(stage: source.name, fingerprint: source.fingerprint)
+      try building.lock(.exclusive, wait: false)
+      #expect(throws: PipelineError.self) { try runner().run(waitForLock: false) }
+      #expect(log.runs.isEmpty)
+      withExtendedLifetime(building) {}
+    }
+    try runner().run(waitForLock: false)
+    #expect(log.runs == ["source", "repeat", "shout"])
+  }
+
+  /// A run holds each entry it uses shared until it returns; gc's removal takes it exclusive.
+  @Test func entryInUse_isNotRemoved() throws {
+    try runner().run()
+    let cache = CacheStore(outputDirectory: output)
+    let entry = try #require(cache.manifests(stage: "repeat").first).id
+    do {
+      let reader = try cache.entryLock(stage: entry.stage, fingerprint: entry.fingerprint)
+      try reader.lock(.shared, wait: false)
+      #expect(try !cache.removeUnlessInUse(entry))
+      withExtendedLifetime(reader) {}
+    }
+    #expect(try cache.removeUnlessInUse(entry, dryRun: true))
+    #expect(cache.manifest(stage: entry.stage, fingerprint: entry.fingerprint) != nil)
+    #expect(try cache.removeUnlessInUse(entry))
+    #expect(cache.manifest(stage: entry.stage, fingerprint: entry.fingerprint) == nil)
+  }
+
+  /// A temporary folder whose entry's lock is held is being built by another run: not a leftover.
+  @Test func temporaryFolderOfAnEntryBeingBuilt_isLeftAlone() throws {
+    try runner().run()
+    let cache = CacheStore(outputDirectory: output)
+    let building = Fingerprint(hex: String(repeating: "ab", count: 32))
+    let folder = try cache.makeTemporaryDirectory(stage: "repeat", fingerprint: building)
+    let lock = try cache.entryLock(stage: "repeat", fingerprint: building)
+    try lock.lock(.exclusive, wait: false)
+    #expect(cache.removeLeftovers().isEmpty)
+    #expect(FileManager.default.fileExists(atPath: folder.path))
+    withExtendedLifetime(lock) {}
   }
 }
 
