@@ -43,10 +43,10 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   /// Throws a one-line `PipelineError` naming the first setting out of range: the ensemble and
   /// test-time augmentation, then the train and split sections' own checks.
   public func validate() throws {
-    guard memberCount >= 1 else { throw PipelineError("ensemble must be at least 1 (got \(memberCount))") }
+    guard memberCount >= 1 else { throw PipelineError("ensemble must be at least 1 (got \(memberCount))", at: "ensemble") }
     let shift = testTimeShift ?? 0
     guard (0..<14).contains(shift) else {
-      throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))")
+      throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))", at: "test_time_shift")
     }
     try train.validate()
     try split.validate()

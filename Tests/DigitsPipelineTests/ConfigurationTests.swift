@@ -64,6 +64,22 @@ import Testing
     }
   }
 
+  /// A setting out of range is reported where it was written: the file's line and column, or
+  /// the `--set` that gave it.
+  @Test func settingOutOfRange_isPlacedAtItsLineOrItsSet() throws {
+    let url = Self.repository.appending(path: "pipelines/mlp.yaml")
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["train.epochs=0"]) } throws: { error in
+      "\(error)" == "\(url.path) (--set train.epochs=0): train.epochs must be at least 1 (got 0)"
+    }
+    let yaml = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "epochs: 20", with: "epochs: 0")
+    let file = FileManager.default.temporaryDirectory.appending(path: "epochs-\(UUID().uuidString).yaml")
+    try yaml.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    #expect { try DigitsPipeline.loadConfiguration(from: file) } throws: { error in
+      "\(error)" == "\(file.path):25:11: train.epochs must be at least 1 (got 0)"
+    }
+  }
+
   @Test func typoInALayer_isCaught() throws {
     let url = Self.repository.appending(path: "pipelines/mlp.yaml")
     #expect(throws: (any Error).self) {
