@@ -49,9 +49,15 @@ public enum PipelineFile {
     } catch let error as DecodingError {
       throw PipelineError(document.describe(error))
     }
-    // Anything the user wrote must survive a round trip through the typed configuration.
-    let known = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration))
+    // Anything the user wrote must survive a round trip through the typed configuration. The
+    // encoder writes a number that is not finite as a marker string instead of failing, so that
+    // the walk below can say where it is.
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: NonFinite.positiveInfinity, negativeInfinity: NonFinite.negativeInfinity, nan: NonFinite.nan)
+    let known = try JSONSerialization.jsonObject(with: encoder.encode(configuration))
     try document.checkKnownKeys(document.root, against: known, path: [])
+    try document.checkFinite(known, path: [])
     do {
       try check(configuration)
     } catch let error as PipelineError {
@@ -59,6 +65,13 @@ public enum PipelineFile {
       throw PipelineError("\(place): \(error.description)")
     }
     return configuration
+  }
+
+  /// What the encoder writes for a value that is not finite; no pipeline file can spell these.
+  private enum NonFinite {
+    static let positiveInfinity = "\u{0}+inf"
+    static let negativeInfinity = "\u{0}-inf"
+    static let nan = "\u{0}nan"
   }
 
   /// The YAML tree with the overrides applied, and where each part of it came from: a line and
@@ -143,6 +156,28 @@ public enum PipelineFile {
           try checkKnownKeys(item, against: knownItems[index], path: path + [String(index)])
         }
       case .scalar, .alias:
+        return
+      }
+    }
+
+    /// Refuses NaN and the infinities in any number of the configuration, however they were
+    /// spelled (`.nan`, `.inf`, `-.inf`, `nan`, `inf`) or reached (`1e39` overflows a `Float`).
+    func checkFinite(_ known: Any, path: [String]) throws {
+      switch known {
+      case let mapping as [String: Any]:
+        for key in mapping.keys.sorted() { try checkFinite(mapping[key]!, path: path + [key]) }
+      case let items as [Any]:
+        for (index, item) in items.enumerated() { try checkFinite(item, path: path + [String(index)]) }
+      case let marker as String where [NonFinite.positiveInfinity, NonFinite.negativeInfinity, NonFinite.nan].contains(marker):
+        let written = node(at: path)?.node.scalar?.string
+        let problem: String
+        if let written, let number = Double(written.replacingOccurrences(of: "_", with: "")), number.isFinite {
+          problem = "\(written) is not a finite number as a 32-bit float (the largest is about 3.4e38)"
+        } else {
+          problem = "\(written ?? String(marker.dropFirst())) is not a finite number"
+        }
+        throw PipelineError("\(location(of: path)): \(path.joined(separator: ".")): \(problem)")
+      default:
         return
       }
     }

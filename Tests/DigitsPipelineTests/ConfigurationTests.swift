@@ -80,6 +80,20 @@ import Testing
     }
   }
 
+  /// Every number of the configuration is covered, whatever section declares it.
+  @Test(arguments: [
+    "train.optimizer.learning_rate", "train.optimizer.weight_decay", "train.label_smoothing", "split.validation_fraction",
+    "train.augmentation.rotation", "train.augmentation.elastic_sigma",
+  ])
+  func nonFiniteNumber_isRefusedInAnyField(key: String) throws {
+    let url = Self.repository.appending(path: "pipelines/cnn.yaml")
+    for spelling in [".nan", "-.inf", "inf"] {
+      #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["\(key)=\(spelling)"]) } throws: { error in
+        "\(error)" == "\(url.path) (--set \(key)=\(spelling)): \(key): \(spelling) is not a finite number"
+      }
+    }
+  }
+
   @Test func typoInALayer_isCaught() throws {
     let url = Self.repository.appending(path: "pipelines/mlp.yaml")
     #expect(throws: (any Error).self) {

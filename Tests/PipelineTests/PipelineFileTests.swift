@@ -117,4 +117,33 @@ import Testing
       "\(error)" == "p.yaml: no good"
     }
   }
+
+  // MARK: - Numbers that are not finite
+
+  @Test(arguments: [".nan", ".NaN", ".inf", "-.inf", "+.Inf", "nan", "inf", "-infinity", "1e999"])
+  func nonFiniteNumberInTheFile_isRefusedAtItsLineAndColumn(spelling: String) {
+    let bad = yaml.replacingOccurrences(of: "rate: 0.5", with: "rate: \(spelling)")
+    #expect { try PipelineFile.decode(Settings.self, yaml: bad, fileName: "p.yaml") } throws: { error in
+      "\(error)" == "p.yaml:4:9: train.rate: \(spelling) is not a finite number"
+    }
+  }
+
+  @Test func nonFiniteNumberInASet_namesTheSet() {
+    #expect { try PipelineFile.decode(Settings.self, yaml: yaml, fileName: "p.yaml", overrides: ["train.rate=-.inf"]) } throws: { error in
+      "\(error)" == "p.yaml (--set train.rate=-.inf): train.rate: -.inf is not a finite number"
+    }
+  }
+
+  @Test func numberBeyondAFloatsRange_isNotFinite() throws {
+    struct Rate: Codable { var rate: Float }
+    #expect { try PipelineFile.decode(Rate.self, yaml: "rate: 1e39", fileName: "p.yaml") } throws: { error in
+      "\(error)" == "p.yaml:1:7: rate: 1e39 is not a finite number as a 32-bit float (the largest is about 3.4e38)"
+    }
+    #expect(try PipelineFile.decode(Rate.self, yaml: "rate: 3e38", fileName: "p.yaml").rate == 3e38)
+  }
+
+  @Test func nanAsAString_isJustAString() throws {
+    let named = yaml.replacingOccurrences(of: "name: demo", with: "name: nan")
+    #expect(try PipelineFile.decode(Settings.self, yaml: named, fileName: "p.yaml").name == "nan")
+  }
 }
