@@ -56,6 +56,11 @@ public struct TrainStage: Stage {
       guard optimizer.learningRate > 0 else {
         throw PipelineError("train.optimizer.learning_rate must be positive (got \(optimizer.learningRate))", at: "train.optimizer.learning_rate")
       }
+      try optimizer.validate()
+      if let smoothing = labelSmoothing {
+        try check(smoothing, in: 0...1, "train.label_smoothing", "between 0 and 1")
+      }
+      try augmentation?.validate()
       if let undistorted = augmentation?.undistortedLastEpochs,
         !(0..<epochs).contains(undistorted)
       {

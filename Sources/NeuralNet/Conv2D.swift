@@ -143,7 +143,14 @@ extension Conv2D {
 
     public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
       guard shape.count == 3 else { throw LayerShapeError(" needs (C, H, W) input, got \(shape); set input_shape") }
-      let (h, w) = (shape[1] + 2 * padding - kernel, shape[2] + 2 * padding - kernel)
+      // The padded extent minus the kernel, checked: a pipeline file can write any Int here.
+      func span(_ extent: Int) throws(LayerShapeError) -> Int {
+        let (doubled, o1) = padding.multipliedReportingOverflow(by: 2)
+        let (padded, o2) = extent.addingReportingOverflow(doubled)
+        guard !o1 && !o2 else { throw LayerShapeError(": padding \(padding) is too large") }
+        return padded - kernel
+      }
+      let (h, w) = (try span(shape[1]), try span(shape[2]))
       guard h >= 0 && w >= 0 else { throw LayerShapeError(": kernel \(kernel) with padding \(padding) does not fit \(shape)") }
       return [filters, h / stride + 1, w / stride + 1]
     }

@@ -94,6 +94,27 @@ import Testing
     }
   }
 
+  /// Numbers that decode but that no training could use are refused with the range they missed,
+  /// rather than trapping (a shift of 1e30 pixels reached an `Int` conversion) or training on NaN.
+  @Test(arguments: [
+    ("train.augmentation.shift=1e30", "train.augmentation.shift must be between 0 and 28 pixels (got 1e+30)"),
+    ("train.augmentation.scale=1", "train.augmentation.scale must be at least 0 and less than 1 (got 1.0)"),
+    ("train.augmentation.rotation=-5", "train.augmentation.rotation must be between 0 and 180 degrees (got -5.0)"),
+    ("train.augmentation.elastic_alpha=1e9", "train.augmentation.elastic_alpha must be between 0 and 1000 pixels (Simard et al. use 34) (got 1e+09)"),
+    ("train.augmentation.elastic_sigma=0", "train.augmentation.elastic_sigma must be more than 0 and at most 28 pixels (got 0.0)"),
+    ("train.optimizer.beta2=1", "train.optimizer.beta2 must be at least 0 and less than 1 (got 1.0)"),
+    ("train.optimizer.epsilon=0", "train.optimizer.epsilon must be positive (got 0.0)"),
+    ("train.optimizer.weight_decay=-0.1", "train.optimizer.weight_decay must be at least 0 (got -0.1)"),
+    ("train.label_smoothing=2", "train.label_smoothing must be between 0 and 1 (got 2.0)"),
+    ("ensemble=1000000000", "ensemble must be between 1 and 100 networks (got 1000000000)"),
+  ])
+  func numberOutOfItsRange_isRefusedAtItsSet(override: String, message: String) {
+    let url = Self.repository.appending(path: "pipelines/cnn.yaml")
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: [override]) } throws: { error in
+      "\(error)" == "\(url.path) (--set \(override)): \(message)"
+    }
+  }
+
   @Test func typoInALayer_isCaught() throws {
     let url = Self.repository.appending(path: "pipelines/mlp.yaml")
     #expect(throws: (any Error).self) {
