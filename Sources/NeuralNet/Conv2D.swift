@@ -155,6 +155,19 @@ extension Conv2D {
       return [filters, h / stride + 1, w / stride + 1]
     }
 
+    /// W `(F, C, k, k)` and b; the output kept. The patches are rebuilt in backward, not kept:
+    /// the workspace is backward's partial dW and db for each of up to 16 runs of images, and a
+    /// patch matrix and its gradient `(C·k·k, Ho·Wo)` for each of up to 16 runs under way.
+    public func trainingFootprint(forInput shape: [Int]) -> LayerFootprint {
+      let output = (try? outputShape(forInput: shape)) ?? [0, 0, 0]
+      let weights = Double(filters) * Double(shape[0]) * Double(kernel) * Double(kernel) + Double(filters)
+      let patches = Double(shape[0]) * Double(kernel) * Double(kernel) * Double(output[1]) * Double(output[2])
+      let runs = Double(min(16, Workers.count))
+      return LayerFootprint(
+        parameters: weights, keptPerRow: Double(output[0]) * Double(output[1]) * Double(output[2]),
+        workspace: 16 * weights + runs * 2 * patches)
+    }
+
     public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
       -> any Layer
     {

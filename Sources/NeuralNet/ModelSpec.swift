@@ -174,6 +174,9 @@ public protocol LayerKind: Codable, Sendable, Hashable {
   /// streams seeded by position.
   func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
     -> any Layer
+  /// What the layer would hold while training on rows of `shape`, counted without building it
+  /// (`TrainingMemory`); by default no parameters and its output kept for backward.
+  func trainingFootprint(forInput shape: [Int]) -> LayerFootprint
 }
 
 extension LayerKind {
