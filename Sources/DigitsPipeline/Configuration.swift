@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import NeuralNet
+import Tensor
 
 /// A pipeline file (`pipelines/*.yaml`), decoded. Every field shapes some stage's parameters,
 /// and so its fingerprint; anything that does not (thread count, paths) is a command-line option.
@@ -43,8 +44,9 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   public static let maximumMembers = 100
 
   /// Throws a one-line `PipelineError` naming the first setting out of range: the ensemble and
-  /// test-time augmentation, then the train and split sections' own checks.
-  public func validate() throws {
+  /// test-time augmentation, then the train and split sections' own checks, then whether one
+  /// training step fits `availableMemory` (this machine's, by default; nil: not checked).
+  public func validate(availableMemory: SystemMemory? = SystemMemory.current()) throws {
     // Each member is a whole training run and a stage of the graph: a thousand million of them
     // is no ensemble but an allocation that fails.
     guard (1...Self.maximumMembers).contains(memberCount) else {
@@ -56,6 +58,7 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
     }
     try train.validate()
     try split.validate()
+    if let availableMemory { try checkMemory(available: availableMemory) }
   }
 }
 

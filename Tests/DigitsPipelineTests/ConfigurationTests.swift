@@ -2,6 +2,7 @@ import DataIO
 import Foundation
 import NeuralNet
 import Pipeline
+import Tensor
 import Testing
 @testable import DigitsPipeline
 
@@ -113,6 +114,33 @@ import Testing
     #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: [override]) } throws: { error in
       "\(error)" == "\(url.path) (--set \(override)): \(message)"
     }
+  }
+
+  /// A model whose training step cannot fit the machine is refused at `train.model`, saying
+  /// what it needs and what there is.
+  @Test func modelTooLargeForThisMachine_isRefusedAtTrainModel_withNeededAndAvailable() throws {
+    let url = Self.repository.appending(path: "pipelines/mlp.yaml")
+    let override = "train.model.layers.0.dense=100000000"
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: [override]) } throws: { error in
+      let message = "\(error)"
+      return message.hasPrefix("\(url.path):13:3 (with --set \(override)): train.model: training it needs about 2124 GiB for a batch of 128 rows (parameters 483 GiB,")
+        && message.contains("adamw state 966 GiB") && message.contains(", but this machine has ")
+        && !message.contains("\n")
+    }
+    // The same check with a machine given: the figures and where they come from.
+    let configuration = try DigitsPipeline.loadConfiguration(from: Self.repository.appending(path: "pipelines/cnn.yaml"))
+    let small = SystemMemory(bytes: 256 * 1_048_576, source: "a test")
+    #expect { try configuration.validate(availableMemory: small) } throws: { error in
+      (error as? PipelineError)?.keyPath == "train.model"
+        && "\(error)".hasSuffix("but this machine has 256 MiB (a test)")
+    }
+  }
+
+  /// The shipped pipelines need well under a gigabyte, `full` batches (seed.yaml) included.
+  @Test(arguments: ["default", "mlp", "cnn", "seed"])
+  func shippedPipelines_fitInAGigabyte(name: String) throws {
+    let configuration = try DigitsPipeline.loadConfiguration(from: Self.repository.appending(path: "pipelines/\(name).yaml"))
+    try configuration.validate(availableMemory: SystemMemory(bytes: 1_073_741_824, source: "a test"))
   }
 
   @Test func typoInALayer_isCaught() throws {
