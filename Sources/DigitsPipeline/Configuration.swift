@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import NeuralNet
+import Tensor
 
 /// A pipeline file (`pipelines/*.yaml`), decoded. Every field shapes some stage's parameters,
 /// and so its fingerprint; anything that does not (thread count, paths) is a command-line option.
@@ -39,17 +40,25 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   }
 
   public var memberCount: Int { ensemble ?? 1 }
+  /// The most networks `ensemble` may ask for.
+  public static let maximumMembers = 100
 
   /// Throws a one-line `PipelineError` naming the first setting out of range: the ensemble and
-  /// test-time augmentation, then the train and split sections' own checks.
-  public func validate() throws {
-    guard memberCount >= 1 else { throw PipelineError("ensemble must be at least 1 (got \(memberCount))") }
+  /// test-time augmentation, then the train and split sections' own checks, then whether one
+  /// training step fits `availableMemory` (this machine's, by default; nil: not checked).
+  public func validate(availableMemory: SystemMemory? = SystemMemory.current()) throws {
+    // Each member is a whole training run and a stage of the graph: a thousand million of them
+    // is no ensemble but an allocation that fails.
+    guard (1...Self.maximumMembers).contains(memberCount) else {
+      throw PipelineError("ensemble must be between 1 and \(Self.maximumMembers) networks (got \(memberCount))", at: "ensemble")
+    }
     let shift = testTimeShift ?? 0
     guard (0..<14).contains(shift) else {
-      throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))")
+      throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))", at: "test_time_shift")
     }
     try train.validate()
     try split.validate()
+    if let availableMemory { try checkMemory(available: availableMemory) }
   }
 }
 

@@ -74,14 +74,9 @@ public enum DigitsPipeline {
     return try PipelineGraph(stages + [report])
   }
 
-  /// Reads a pipeline file, with `--set` overrides applied, and checks its settings.
+  /// Reads a pipeline file, with `--set` overrides applied, and checks its settings: a setting
+  /// out of range is reported at its line and column (or its `--set`).
   public static func loadConfiguration(from url: URL, overrides: [String] = []) throws -> DigitsConfiguration {
-    let configuration = try PipelineFile.load(DigitsConfiguration.self, from: url, overrides: overrides)
-    do {
-      try configuration.validate()
-    } catch let error as PipelineError {
-      throw PipelineError("\(url.path): \(error.description)")
-    }
-    return configuration
+    try PipelineFile.load(DigitsConfiguration.self, from: url, overrides: overrides) { try $0.validate() }
   }
 }

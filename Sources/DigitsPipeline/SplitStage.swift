@@ -23,11 +23,11 @@ public struct SplitStage: Stage {
     func validate() throws {
       switch (validationRows, validationFraction) {
       case (nil, nil), (.some, .some):
-        throw PipelineError("split: give exactly one of validation_rows and validation_fraction")
+        throw PipelineError("split: give exactly one of validation_rows and validation_fraction", at: "split")
       case (let rows?, nil) where rows < 1:
-        throw PipelineError("split.validation_rows must be at least 1 (got \(rows))")
+        throw PipelineError("split.validation_rows must be at least 1 (got \(rows))", at: "split.validation_rows")
       case (nil, let fraction?) where !(fraction > 0 && fraction < 1):
-        throw PipelineError("split.validation_fraction must be between 0 and 1 (got \(fraction))")
+        throw PipelineError("split.validation_fraction must be between 0 and 1 (got \(fraction))", at: "split.validation_fraction")
       default:
         return
       }

@@ -52,26 +52,31 @@ public struct TrainStage: Stage {
     /// Throws a one-line `PipelineError` naming the first setting out of range, or a model that
     /// does not fit 28×28 digits and 10 classes.
     public func validate() throws {
-      guard epochs >= 1 else { throw PipelineError("train.epochs must be at least 1 (got \(epochs))") }
+      guard epochs >= 1 else { throw PipelineError("train.epochs must be at least 1 (got \(epochs))", at: "train.epochs") }
       guard optimizer.learningRate > 0 else {
-        throw PipelineError("train.optimizer.learning_rate must be positive (got \(optimizer.learningRate))")
+        throw PipelineError("train.optimizer.learning_rate must be positive (got \(optimizer.learningRate))", at: "train.optimizer.learning_rate")
       }
+      try optimizer.validate()
+      if let smoothing = labelSmoothing {
+        try check(smoothing, in: 0...1, "train.label_smoothing", "between 0 and 1")
+      }
+      try augmentation?.validate()
       if let undistorted = augmentation?.undistortedLastEpochs,
         !(0..<epochs).contains(undistorted)
       {
         throw PipelineError(
           "train.augmentation.undistorted_last_epochs must be at least 0 and less than train.epochs "
-            + "(\(epochs)), so that some epochs are distorted (got \(undistorted))")
+            + "(\(epochs)), so that some epochs are distorted (got \(undistorted))", at: "train.augmentation.undistorted_last_epochs")
       }
       // A model that does not fit 28x28 digits (a dense layer on images without flatten, a kernel
       // larger than its input) is a pipeline-file error now, not a crash when training starts.
       do {
         let output = try model.outputShape(inputSize: DigitCSV.pixelCount)
         guard output == [DigitCSV.classCount] else {
-          throw PipelineError("train.model: the last layer gives \(output), but there are \(DigitCSV.classCount) digit classes")
+          throw PipelineError("train.model: the last layer gives \(output), but there are \(DigitCSV.classCount) digit classes", at: "train.model")
         }
       } catch let error as NeuralNetError {
-        throw PipelineError("train.model: \(error)")
+        throw PipelineError("train.model: \(error)", at: "train.model")
       }
     }
   }

@@ -116,6 +116,13 @@ extension BatchNorm {
 
     public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { shape }
 
+    /// γ and β, the running mean and variance, per channel; the output kept (the saved input is
+    /// the previous layer's output).
+    public func trainingFootprint(forInput shape: [Int]) -> LayerFootprint {
+      let channels = Double(shape[0])
+      return LayerFootprint(parameters: 2 * channels, buffers: 2 * channels, keptPerRow: Double(scalarCount(shape) ?? 0))
+    }
+
     public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
       -> any Layer
     {

@@ -143,9 +143,29 @@ extension Conv2D {
 
     public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
       guard shape.count == 3 else { throw LayerShapeError(" needs (C, H, W) input, got \(shape); set input_shape") }
-      let (h, w) = (shape[1] + 2 * padding - kernel, shape[2] + 2 * padding - kernel)
+      // The padded extent minus the kernel, checked: a pipeline file can write any Int here.
+      func span(_ extent: Int) throws(LayerShapeError) -> Int {
+        let (doubled, o1) = padding.multipliedReportingOverflow(by: 2)
+        let (padded, o2) = extent.addingReportingOverflow(doubled)
+        guard !o1 && !o2 else { throw LayerShapeError(": padding \(padding) is too large") }
+        return padded - kernel
+      }
+      let (h, w) = (try span(shape[1]), try span(shape[2]))
       guard h >= 0 && w >= 0 else { throw LayerShapeError(": kernel \(kernel) with padding \(padding) does not fit \(shape)") }
       return [filters, h / stride + 1, w / stride + 1]
+    }
+
+    /// W `(F, C, k, k)` and b; the output kept. The patches are rebuilt in backward, not kept:
+    /// the workspace is backward's partial dW and db for each of up to 16 runs of images, and a
+    /// patch matrix and its gradient `(C·k·k, Ho·Wo)` for each of up to 16 runs under way.
+    public func trainingFootprint(forInput shape: [Int]) -> LayerFootprint {
+      let output = (try? outputShape(forInput: shape)) ?? [0, 0, 0]
+      let weights = Double(filters) * Double(shape[0]) * Double(kernel) * Double(kernel) + Double(filters)
+      let patches = Double(shape[0]) * Double(kernel) * Double(kernel) * Double(output[1]) * Double(output[2])
+      let runs = Double(min(16, Workers.count))
+      return LayerFootprint(
+        parameters: weights, keptPerRow: Double(output[0]) * Double(output[1]) * Double(output[2]),
+        workspace: 16 * weights + runs * 2 * patches)
     }
 
     public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)

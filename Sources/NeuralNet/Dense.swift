@@ -95,6 +95,11 @@ extension Dense {
       return [units]
     }
 
+    /// W `(in, out)` and b; the output kept (the input is the previous layer's output).
+    public func trainingFootprint(forInput shape: [Int]) -> LayerFootprint {
+      LayerFootprint(parameters: Double(shape[0]) * Double(units) + Double(units), keptPerRow: Double(units))
+    }
+
     public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
       -> any Layer
     {

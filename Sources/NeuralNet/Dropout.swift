@@ -54,6 +54,11 @@ extension Dropout {
 
     public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { shape }
 
+    /// The output and its mask.
+    public func trainingFootprint(forInput shape: [Int]) -> LayerFootprint {
+      LayerFootprint(keptPerRow: 2 * Double(scalarCount(shape) ?? 0))
+    }
+
     /// The layer's mask stream is seeded by one draw from `generator`, or by its position.
     public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
       -> any Layer

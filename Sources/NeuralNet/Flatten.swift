@@ -26,7 +26,10 @@ extension Flatten {
 
     public init() {}
 
-    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] { [shape.reduce(1, *)] }
+    public func outputShape(forInput shape: [Int]) throws(LayerShapeError) -> [Int] {
+      guard let count = scalarCount(shape) else { throw LayerShapeError(": \(shape) has too many scalars to count") }
+      return [count]
+    }
 
     public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
       -> any Layer

@@ -45,6 +45,11 @@ extension MaxPool2D {
       return [shape[0], shape[1] / size, shape[2] / size]
     }
 
+    /// The output and, per output, the 32-bit index of its window's maximum.
+    public func trainingFootprint(forInput shape: [Int]) -> LayerFootprint {
+      LayerFootprint(keptPerRow: 2 * Double(scalarCount((try? outputShape(forInput: shape)) ?? []) ?? 0))
+    }
+
     public func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
       -> any Layer
     {

@@ -61,15 +61,20 @@ public struct ModelSpec: Codable, Sendable, Hashable {
       guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
         throw fail("input_shape \(inputShape) must be non-empty with positive extents")
       }
-      guard inputShape.reduce(1, *) == inputSize else {
-        throw fail("input_shape \(inputShape) has \(inputShape.reduce(1, *)) scalars, the rows have \(inputSize)")
+      guard let scalars = scalarCount(inputShape) else {
+        throw fail("input_shape \(inputShape) has too many scalars to count, the rows have \(inputSize)")
+      }
+      guard scalars == inputSize else {
+        throw fail("input_shape \(inputShape) has \(scalars) scalars, the rows have \(inputSize)")
       }
       shape = inputShape
     }
     var shapes = [shape]
     for (position, layer) in layers.enumerated() {
-      do {
+      do throws(LayerShapeError) {
         shape = try layer.kind.outputShape(forInput: shape)
+        // Every later size is computed from this one: it must be countable without overflow.
+        guard scalarCount(shape) != nil else { throw LayerShapeError(" makes rows of shape \(shape), too many scalars to count") }
       } catch {
         throw NeuralNetError.invalidArchitecture("layer \(position) (\(layer.name))\(error.message)")
       }
@@ -169,6 +174,9 @@ public protocol LayerKind: Codable, Sendable, Hashable {
   /// streams seeded by position.
   func makeLayer(inputShape shape: [Int], position: Int, initialization: Initialization, generator: inout SeededGenerator?)
     -> any Layer
+  /// What the layer would hold while training on rows of `shape`, counted without building it
+  /// (`TrainingMemory`); by default no parameters and its output kept for backward.
+  func trainingFootprint(forInput shape: [Int]) -> LayerFootprint
 }
 
 extension LayerKind {
@@ -206,6 +214,18 @@ extension SingleSettingKind {
 public struct LayerShapeError: Error {
   public var message: String
   public init(_ message: String) { self.message = message }
+}
+
+/// The number of scalars in a row of `shape`, or nil when it would overflow an `Int` (a pipeline
+/// file can ask for `filters: 100000000000000000`; a shape rule must not trap on it).
+func scalarCount(_ shape: [Int]) -> Int? {
+  var count = 1
+  for extent in shape {
+    let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+    guard !overflow else { return nil }
+    count = product
+  }
+  return count
 }
 
 /// The value of a layer setting that must be positive, or a decoding error that says so.

@@ -22,7 +22,10 @@ public struct TrainingOptions: Sendable {
   /// images' geometry and the value of a blank pixel. Set after `init`.
   public var augmentation: AugmentationSetup?
 
-  public init(epochs: Int, batchSize: Int?, shuffle: Bool = true, accumulationRows: Int = 2048) {
+  /// `accumulationRows` unless a caller says otherwise: what the pipeline's training uses.
+  public static let defaultAccumulationRows = 2048
+
+  public init(epochs: Int, batchSize: Int?, shuffle: Bool = true, accumulationRows: Int = defaultAccumulationRows) {
     precondition(accumulationRows > 0, "accumulationRows must be positive")
     self.epochs = epochs
     self.batchSize = batchSize

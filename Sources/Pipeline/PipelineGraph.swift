@@ -67,7 +67,13 @@ public struct PipelineGraph: Sendable {
 /// An error worth one line to the user: what went wrong and where.
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
   public var description: String
-  public init(_ description: String) { self.description = description }
+  /// The setting the error is about, dotted (`train.epochs`), when there is one: a pipeline file
+  /// read by `PipelineFile` puts that setting's file, line and column in front of the message.
+  public var keyPath: String?
+  public init(_ description: String, at keyPath: String? = nil) {
+    self.description = description
+    self.keyPath = keyPath
+  }
 }
 
 /// A stage that failed: its name, and the error it threw.

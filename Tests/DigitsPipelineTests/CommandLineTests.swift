@@ -92,6 +92,24 @@ import Testing
     #expect(graph.first { $0["stage"] as? String == "evaluate" }?["inputs"] as? [String] == ["parse", "normalise", "split", "train"])
   }
 
+  /// What a user can write that cannot work ends in one `error:` line and status 1, before
+  /// anything runs: no trap, no backtrace.
+  @Test(arguments: [
+    ("train.optimizer.learning_rate=.nan", "train.optimizer.learning_rate: .nan is not a finite number"),
+    ("train.model.layers.0.dense=100000000", "train.model: training it needs about"),
+    ("train.model.input_shape=[4294967296, 4294967296, 1]", "has too many scalars to count"),
+  ])
+  func impossibleSetting_isOneErrorLine_andStatus1(override: String, message: String) throws {
+    for command in ["status", "run"] {
+      let (status, printed, errors) = try pipeline(command, ["--set", override] + (command == "run" ? ["--dry-run"] : []))
+      #expect(status == 1)
+      #expect(printed.isEmpty)
+      let lines = errors.split(separator: "\n")
+      #expect(lines.count == 1 && lines[0].hasPrefix("error: \(pipelineFile.path)") && lines[0].contains(message), "\(errors)")
+      #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+  }
+
   @Test func exp_showsComparesAndRefusesAnUnknownRun() throws {
     let first = try #require(try json(pipeline("run", ["--json", "--quiet"]).output) as? [String: Any])
     let second = try #require(try json(pipeline("run", ["--json", "--quiet", "--set", "train.epochs=2"]).output) as? [String: Any])

@@ -2,6 +2,7 @@ import DataIO
 import Foundation
 import NeuralNet
 import Pipeline
+import Tensor
 import Testing
 @testable import DigitsPipeline
 
@@ -62,6 +63,84 @@ import Testing
         "\(error)".contains("undistorted_last_epochs must be at least 0 and less than train.epochs (12)")
       }
     }
+  }
+
+  /// A setting out of range is reported where it was written: the file's line and column, or
+  /// the `--set` that gave it.
+  @Test func settingOutOfRange_isPlacedAtItsLineOrItsSet() throws {
+    let url = Self.repository.appending(path: "pipelines/mlp.yaml")
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["train.epochs=0"]) } throws: { error in
+      "\(error)" == "\(url.path) (--set train.epochs=0): train.epochs must be at least 1 (got 0)"
+    }
+    let yaml = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "epochs: 20", with: "epochs: 0")
+    let file = FileManager.default.temporaryDirectory.appending(path: "epochs-\(UUID().uuidString).yaml")
+    try yaml.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    #expect { try DigitsPipeline.loadConfiguration(from: file) } throws: { error in
+      "\(error)" == "\(file.path):25:11: train.epochs must be at least 1 (got 0)"
+    }
+  }
+
+  /// Every number of the configuration is covered, whatever section declares it.
+  @Test(arguments: [
+    "train.optimizer.learning_rate", "train.optimizer.weight_decay", "train.label_smoothing", "split.validation_fraction",
+    "train.augmentation.rotation", "train.augmentation.elastic_sigma",
+  ])
+  func nonFiniteNumber_isRefusedInAnyField(key: String) throws {
+    let url = Self.repository.appending(path: "pipelines/cnn.yaml")
+    for spelling in [".nan", "-.inf", "inf"] {
+      #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["\(key)=\(spelling)"]) } throws: { error in
+        "\(error)" == "\(url.path) (--set \(key)=\(spelling)): \(key): \(spelling) is not a finite number"
+      }
+    }
+  }
+
+  /// Numbers that decode but that no training could use are refused with the range they missed,
+  /// rather than trapping (a shift of 1e30 pixels reached an `Int` conversion) or training on NaN.
+  @Test(arguments: [
+    ("train.augmentation.shift=1e30", "train.augmentation.shift must be between 0 and 28 pixels (got 1e+30)"),
+    ("train.augmentation.scale=1", "train.augmentation.scale must be at least 0 and less than 1 (got 1.0)"),
+    ("train.augmentation.rotation=-5", "train.augmentation.rotation must be between 0 and 180 degrees (got -5.0)"),
+    ("train.augmentation.elastic_alpha=1e9", "train.augmentation.elastic_alpha must be between 0 and 1000 pixels (Simard et al. use 34) (got 1e+09)"),
+    ("train.augmentation.elastic_sigma=0", "train.augmentation.elastic_sigma must be more than 0 and at most 28 pixels (got 0.0)"),
+    ("train.optimizer.beta2=1", "train.optimizer.beta2 must be at least 0 and less than 1 (got 1.0)"),
+    ("train.optimizer.epsilon=0", "train.optimizer.epsilon must be positive (got 0.0)"),
+    ("train.optimizer.weight_decay=-0.1", "train.optimizer.weight_decay must be at least 0 (got -0.1)"),
+    ("train.label_smoothing=2", "train.label_smoothing must be between 0 and 1 (got 2.0)"),
+    ("ensemble=1000000000", "ensemble must be between 1 and 100 networks (got 1000000000)"),
+  ])
+  func numberOutOfItsRange_isRefusedAtItsSet(override: String, message: String) {
+    let url = Self.repository.appending(path: "pipelines/cnn.yaml")
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: [override]) } throws: { error in
+      "\(error)" == "\(url.path) (--set \(override)): \(message)"
+    }
+  }
+
+  /// A model whose training step cannot fit the machine is refused at `train.model`, saying
+  /// what it needs and what there is.
+  @Test func modelTooLargeForThisMachine_isRefusedAtTrainModel_withNeededAndAvailable() throws {
+    let url = Self.repository.appending(path: "pipelines/mlp.yaml")
+    let override = "train.model.layers.0.dense=100000000"
+    #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: [override]) } throws: { error in
+      let message = "\(error)"
+      return message.hasPrefix("\(url.path):13:3 (with --set \(override)): train.model: training it needs about 2124 GiB for a batch of 128 rows (parameters 483 GiB,")
+        && message.contains("adamw state 966 GiB") && message.contains(", but this machine has ")
+        && !message.contains("\n")
+    }
+    // The same check with a machine given: the figures and where they come from.
+    let configuration = try DigitsPipeline.loadConfiguration(from: Self.repository.appending(path: "pipelines/cnn.yaml"))
+    let small = SystemMemory(bytes: 256 * 1_048_576, source: "a test")
+    #expect { try configuration.validate(availableMemory: small) } throws: { error in
+      (error as? PipelineError)?.keyPath == "train.model"
+        && "\(error)".hasSuffix("but this machine has 256 MiB (a test)")
+    }
+  }
+
+  /// The shipped pipelines need well under a gigabyte, `full` batches (seed.yaml) included.
+  @Test(arguments: ["default", "mlp", "cnn", "seed"])
+  func shippedPipelines_fitInAGigabyte(name: String) throws {
+    let configuration = try DigitsPipeline.loadConfiguration(from: Self.repository.appending(path: "pipelines/\(name).yaml"))
+    try configuration.validate(availableMemory: SystemMemory(bytes: 1_073_741_824, source: "a test"))
   }
 
   @Test func typoInALayer_isCaught() throws {

@@ -65,4 +65,24 @@ import Testing
       }
     }
   }
+
+  /// Settings a pipeline file can write whose sizes overflow an `Int` are architecture errors,
+  /// not traps in the shape rules.
+  @Test func sizesBeyondAnInt_areArchitectureErrors() {
+    let image = [1, 28, 28]
+    for (spec, message) in [
+      (ModelSpec(inputShape: image, layers: [.conv2d(filters: 4, kernel: 3, padding: Int.max / 2 + 1, stride: 1)], initialization: .he),
+       "layer 0 (conv2d): padding \(Int.max / 2 + 1) is too large"),
+      (ModelSpec(inputShape: image, layers: [.conv2d(filters: 4, kernel: Int.max)], initialization: .he),
+       "layer 0 (conv2d): padding \(Int.max / 2) is too large"),
+      (ModelSpec(inputShape: image, layers: [.conv2d(filters: 100_000_000_000_000_000, kernel: 3), .flatten], initialization: .he),
+       "layer 0 (conv2d) makes rows of shape [100000000000000000, 28, 28], too many scalars to count"),
+      (ModelSpec(inputShape: [1 << 32, 1 << 32, 1], layers: [.flatten], initialization: .he),
+       "input_shape [4294967296, 4294967296, 1] has too many scalars to count, the rows have 784"),
+    ] {
+      #expect { try spec.outputShape(inputSize: 784) } throws: { error in
+        (error as? NeuralNetError) == .invalidArchitecture(message)
+      }
+    }
+  }
 }
