@@ -48,6 +48,7 @@ all: run
 help:
 	@echo "make                 set up, build, run $(PIPELINE) -> $(OUTPUT)/submission.csv"
 	@echo "make test            run the tests, on the OpenBLAS kernels \`pipeline run\` would choose"
+	@echo "make test STAGE=x    only the tests of one stage: $(TEST_GROUPS)"
 	@echo "make test-kernel     the Tensor and NeuralNet tests again on CORETYPE=$(CORETYPE) (OpenBLAS kernels), built for TARGET_CPU"
 	@echo "make doctor          the CPU, OpenBLAS's kernels and why, threads, Swift and libarchive"
 	@echo "make bench           speed beside pandas, numpy and PyTorch; every pipeline from an empty cache"
@@ -122,13 +123,32 @@ doctor: build
 # run on the kernels the pipeline itself would run here (`pipeline doctor --core-type`: the user's
 # OPENBLAS_CORETYPE, or what OpenBLAS picked, or the better ones the pipeline restarts on), so that
 # a CPU Debian's OpenBLAS does not know does not slow the suite down to generic kernels either.
+# `make test STAGE=parse` runs only the tests of one stage (or of the machinery: pipeline, for the
+# runner, cache and command line; machine, for CPU and kernel choice). Each group is a
+# `swift test --filter` pattern over Target.Suite/test; a test in Tests/DigitsPipelineTests
+# keeps every pattern matching something and every suite in some group.
+TESTS_unpack    := DataIOTests\.ZipArchive|EndToEndTests/(notAZip|missingMember|zipWithATraversingEntry|aFolderACSVPath|missingInput)
+TESTS_parse     := DataIOTests\.(DigitCSVTests|DigitSourceTests|PropertyTests|CSVThroughputCheck)|EndToEndTests/(badPixel|aFolderACSVPath)
+TESTS_split     := ConfigurationTests/split_|EndToEndTests/splitChange
+TESTS_normalise := EndToEndTests/(splitChange|pretrainedModel_fromAnotherNormalisation)|ShippedModelTests
+TESTS_train     := TensorTests|NeuralNetTests|ConfigurationTests|ShippedModelTests|EndToEndTests/(trainingParameterChange|addingEnsembleMembers|stageGroup|sameSeed|savedModel|divergingTraining|pretrainedModel)
+TESTS_evaluate  := EndToEndTests/(fullRun|testTimeShift)|ExperimentLogTests/figures
+TESTS_predict   := EndToEndTests/(fullRun|sameSeed|savedModel|testTimeShift|pretrainedModel_replaces)|ConfigurationTests/submission
+TESTS_report    := ReportTests|EndToEndTests/report_
+TESTS_pipeline  := ^PipelineTests\.|DataIOTests\.Numpy|DigitsPipelineTests\.(ProcessTests|ConcurrencyTests|CommandLineTests|ExperimentLogTests|CacheCollectionTests|MakefileTests|TestGroupTests)|EndToEndTests/(secondRun|skippingAStage|numpy_)
+TESTS_machine   := MachineTests
+TEST_GROUPS     := $(STAGES) report pipeline machine
 DEBUG_BIN := .build/debug/pipeline
 test: setup
+	@$(if $(STAGE),$(if $(filter $(STAGE),$(TEST_GROUPS)),,{ echo "make test: STAGE=$(STAGE): expected one of $(TEST_GROUPS)" >&2; exit 1; }))
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	@core=$$($(DEBUG_BIN) doctor --core-type) && [ -n "$$core" ] \
 	  || { echo "make test: '$(DEBUG_BIN) doctor --core-type' named no kernels" >&2; exit 1; }; \
-	echo "OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build"; \
-	OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build
+	filter='$(if $(STAGE),--filter $(TESTS_$(STAGE)))'; \
+	echo "OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build $$filter"; \
+	OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build $(if $(STAGE),--filter '$(TESTS_$(STAGE))') 2>&1 | tee .build/test.log; \
+	status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || exit $$status; \
+	grep -q "Test run with [1-9][0-9]* tests" .build/test.log || { echo "make test: no test ran" >&2; exit 1; }
 
 # The numeric suites once more on other OpenBLAS kernels (Haswell: any AVX2 machine runs them), so
 # that a test tied to one kernel's rounding fails on every machine, not only on some; with
