@@ -193,4 +193,19 @@ import Testing
     #expect(done.output.contains("removed 1 entries"), "\(done.output)")
     #expect(try runCount() == 1)
   }
+
+  /// On a terminal the training line redraws in place (escapes); with TERM=dumb it does not.
+  /// util-linux's `script` gives the run a terminal.
+  @Test(arguments: [("xterm", true), ("dumb", false)])
+  func terminal_getsEscapesUnlessItIsDumb(term: String, escapes: Bool) throws {
+    let command = (["'\(ProcessTests.executable.path)'", "run", "--pipeline", "'\(pipelineFile.path)'", "--input", "'\(zip.path)'",
+                    "--output", "'\(output.path)'", "--set", "train.epochs=20"]).joined(separator: " ")
+    let run = try RunningPipeline(
+      executable: URL(filePath: "/usr/bin/script"), arguments: ["-qec", command, "/dev/null"],
+      environment: RunningPipeline.defaultEnvironment.merging(["TERM": term]) { $1 })
+    let (status, printed, _) = try run.finish(within: 120)
+    #expect(status == 0, "\(printed)")
+    #expect(printed.contains("[train] done"))
+    #expect(printed.contains("\u{1B}[2K") == escapes)
+  }
 }
