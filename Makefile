@@ -13,6 +13,11 @@ FORCE    ?=
 # The cache: OUTPUT/cache unless CACHE (or the environment's DIGITS_CACHE) names a shared one.
 CACHE    ?=
 CACHE_DIR = $(or $(CACHE),$(DIGITS_CACHE),$(OUTPUT)/cache)
+# `make submit`'s description of the upload on Kaggle (default: the pipeline, the run's id, its
+# validation accuracy). Exported, so that the recipe passes it on as "$$MESSAGE" and the shell
+# never parses it: quotes and backquotes arrive as written (a $ is make's own: write $$).
+MESSAGE  ?=
+export MESSAGE
 # Pipelines `make bench` runs from an empty cache (all four: about 36 minutes here, 24 of them the default).
 BENCH_PIPELINES ?= pipelines/seed.yaml pipelines/mlp.yaml pipelines/cnn.yaml pipelines/default.yaml
 
@@ -41,7 +46,7 @@ STAGES   := unpack parse split normalise train evaluate predict
 FORCING   = $(filter-out 0 no false,$(FORCE))
 RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE)) $(foreach s,$(SET),--set $(s)) $(if $(FORCING),--force)
 
-.PHONY: all setup build run test test-kernel doctor bench fuzz status dag report exp demo clean help $(STAGES)
+.PHONY: all setup build run test test-kernel doctor bench fuzz status dag report exp submit demo clean help $(STAGES)
 
 all: run
 
@@ -58,6 +63,7 @@ help:
 	@echo "make dag             the stage graph"
 	@echo "make report          the HTML report, $(OUTPUT)/report/index.html"
 	@echo "make exp             every run in the cache (EXP=\"show --sort accuracy\", EXP=\"diff ID ID\")"
+	@echo "make submit          upload $(OUTPUT)/submission.csv to Kaggle with its run's id (MESSAGE=\"...\" to describe it), recorded for make exp"
 	@echo "make demo            test digits in the terminal with the model's guesses (MODEL=file to skip training)"
 	@echo "make clean           delete $(CACHE_DIR)"
 	@echo "variables: PIPELINE=$(PIPELINE) INPUT=$(INPUT) OUTPUT=$(OUTPUT) SET=\"key=value ...\" FORCE=1 (0: no)"
@@ -102,6 +108,12 @@ report: build
 EXP ?= show
 exp: build
 	@$(BIN) exp $(EXP) --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE))
+
+# OUTPUT/submission.csv to Kaggle with Kaggle's `kaggle` tool, after checking its format; recorded
+# in the cache for `make exp` (pipeline submit). Uploads what is there: `make` first brings it up
+# to date.
+submit: build
+	@$(BIN) submit --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE)) $(if $(MESSAGE),--message "$$MESSAGE")
 
 # MODEL=input/pretrained.npz draws with the shipped model, without training.
 demo: build

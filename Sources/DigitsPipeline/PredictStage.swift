@@ -47,21 +47,3 @@ public struct PredictStage: Stage {
       + counts.enumerated().map { "\($0.offset):\($0.element)" }.joined(separator: " "))
   }
 }
-
-/// Kaggle's Digit Recognizer submission format.
-public enum Submission {
-  public static let header = "ImageId,Label"
-
-  /// The most probable class of each row (the first, on a tie).
-  public static func labels(from probabilities: Tensor) -> [Int] { argmaxRows(probabilities) }
-
-  /// `ImageId,Label` then one line per test row, ImageId counting from 1, LF line endings.
-  public static func csv(labels: [Int]) -> String {
-    var text = header + "\n"
-    text.reserveCapacity(16 * labels.count)
-    for (index, label) in labels.enumerated() {
-      text += "\(index + 1),\(label)\n"
-    }
-    return text
-  }
-}

@@ -37,6 +37,8 @@ public struct Experiment: Sendable {
   /// Whether the output folder's submission.csv is this run's: its bytes are, and no newer run's
   /// submission has the same bytes.
   public var isCurrentSubmission: Bool
+  /// What `pipeline submit` uploaded of this run to Kaggle, oldest first.
+  public var kaggleSubmissions: [KaggleSubmission]
   /// The run's entries, upstream first; an entry removed from the cache since is missing here.
   public var stages: [StageRecord]
   /// The predict and report entries made from this run's models and evaluation: what `gc`
@@ -56,6 +58,7 @@ public enum ExperimentLog {
     let submissionHash = submission.flatMap { url in
       FileManager.default.fileExists(atPath: url.path) ? try? Fingerprint.of(fileAt: url) : nil
     }
+    let submitted = Dictionary(grouping: SubmissionLog.load(from: cache), by: \.run)
     let predictions = cache.manifests(stage: StageName.predict)
     let reports = cache.manifests(stage: StageName.report)
     var known: [String: Manifest] = [:]
@@ -97,6 +100,7 @@ public enum ExperimentLog {
         members: models.count,
         trainingSeconds: stages.filter { StageName.isModel($0.name) }.reduce(0) { $0 + $1.seconds },
         isCurrentSubmission: submissionHash != nil && published,
+        kaggleSubmissions: submitted[evaluation.fingerprint] ?? [],
         stages: stages, outputs: (predicted + reported).map(\.id))
     }
     // Runs whose submissions have the same bytes cannot be told apart by the file: the newest

@@ -28,10 +28,11 @@ public struct ExperimentJSON: Encodable, Sendable {
   var memberAccuracies: [Double]?
   var trainingSeconds: Double
   var currentSubmission: Bool
+  var kaggle: [KaggleSubmission]
   var stages: [Stage]?
 
   enum CodingKeys: String, CodingKey {
-    case id, fingerprint, evaluated, pipeline, parameters, accuracy, loss, errors, rows, members, stages
+    case id, fingerprint, evaluated, pipeline, parameters, accuracy, loss, errors, rows, members, kaggle, stages
     case memberAccuracies = "member_accuracies"
     case trainingSeconds = "training_seconds"
     case currentSubmission = "current_submission"
@@ -51,6 +52,7 @@ public struct ExperimentJSON: Encodable, Sendable {
     memberAccuracies = experiment.metrics?.memberAccuracies
     trainingSeconds = experiment.trainingSeconds
     currentSubmission = experiment.isCurrentSubmission
+    kaggle = experiment.kaggleSubmissions
     stages = withStages ? experiment.stages.map {
       Stage(name: $0.name, fingerprint: $0.fingerprint, created: $0.created, seconds: $0.seconds,
             version: $0.version, parameters: $0.parameters, machine: $0.machine)
@@ -66,6 +68,7 @@ extension Experiment {
     lines += metrics?.summaryTable() ?? ["metrics: unreadable"]
     lines.append("members: \(members), training \(Format.fixed(trainingSeconds, decimals: 1)) s"
       + (isCurrentSubmission ? "; its submission is the output folder's submission.csv" : ""))
+    lines += kaggleSubmissions.map { "submitted to Kaggle \(ExperimentFormat.date($0.submitted)): \($0.message) (kaggle: \($0.kaggle))" }
     lines.append("")
     lines.append(Format.alignedColumns([["stage", "fingerprint", "created", "seconds", "version"]] + stages.map {
       [$0.name, $0.fingerprint.short, ExperimentFormat.date($0.created), Format.fixed($0.seconds, decimals: 1), String($0.version)]

@@ -54,9 +54,12 @@ public struct ExperimentSelection: Sendable {
 public struct ExperimentTable: Sendable {
   public let experiments: [Experiment]
   public let parameterColumns: [String]
+  /// Whether any run shown was submitted to Kaggle: only then is there a "kaggle" column.
+  public let showsKaggle: Bool
 
   public init(_ experiments: [Experiment], allParameters: Bool = false) {
     self.experiments = experiments
+    showsKaggle = experiments.contains { !$0.kaggleSubmissions.isEmpty }
     let paths = Set(experiments.flatMap(\.parameters.keys)).sorted()
     parameterColumns = allParameters ? paths : paths.filter { path in
       Set(experiments.map { $0.parameters[path] ?? "" }).count > 1
@@ -65,6 +68,7 @@ public struct ExperimentTable: Sendable {
 
   public var header: [String] {
     ["id", "evaluated", "pipeline"] + parameterColumns + ["members", "accuracy", "errors", "loss", "train s", "submission"]
+      + (showsKaggle ? ["kaggle"] : [])
   }
 
   public var rows: [[String]] { experiments.map(row) }
@@ -79,6 +83,11 @@ public struct ExperimentTable: Sendable {
       figures += ["?", "?", "?"]
     }
     figures += [Format.fixed(experiment.trainingSeconds, decimals: 0), experiment.isCurrentSubmission ? "current" : ""]
+    if showsKaggle {
+      // When it was last submitted; how often, when more than once.
+      let submissions = experiment.kaggleSubmissions
+      figures.append(submissions.last.map { ExperimentFormat.date($0.submitted) + (submissions.count > 1 ? " (\(submissions.count)×)" : "") } ?? "")
+    }
     return identity + settings + figures
   }
 

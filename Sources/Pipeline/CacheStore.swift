@@ -83,10 +83,15 @@ public struct CacheStore: Sendable {
     try JSONDecoder.iso8601.decode(Manifest.self, from: Data(contentsOf: url))
   }
 
-  /// The stages that have a folder in the cache, sorted.
+  /// The stages that have a folder in the cache, sorted. Names starting with "." are the cache's
+  /// own (locks), and a file beside the stage folders (a log a command keeps there) is no stage.
   public func stageNames() -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-    return names.filter { !$0.hasPrefix(".") }.sorted()
+    return names.filter { name in
+      var isFolder: ObjCBool = false
+      return !name.hasPrefix(".")
+        && FileManager.default.fileExists(atPath: root.appending(path: name).path, isDirectory: &isFolder) && isFolder.boolValue
+    }.sorted()
   }
 
   /// The manifest of every entry of `stage` that has a readable one, oldest first. Reads the

@@ -25,10 +25,11 @@ struct PipelineCommand: ParsableCommand {
         pipeline status                                 # fresh / stale / missing per stage, and why
         pipeline exp show --sort accuracy               # every run in the cache, best first
         pipeline exp diff 1a2b 3c4d                     # two runs' parameters and figures side by side
+        pipeline submit                                 # output/submission.csv to Kaggle, recorded for exp show
         pipeline doctor                                 # CPU, OpenBLAS kernels, threads, versions
       """,
     version: "digits \(DigitsPipeline.version)",
-    subcommands: [Run.self, Status.self, Dag.self, Experiments.self, Gc.self, Demo.self, Doctor.self, Clean.self],
+    subcommands: [Run.self, Status.self, Dag.self, Experiments.self, Submit.self, Gc.self, Demo.self, Doctor.self, Clean.self],
     defaultSubcommand: Run.self)
 }
 

@@ -137,6 +137,39 @@ import Testing
     #expect(markdown[2].hasPrefix("| \(four.short) |"))
   }
 
+  /// pipeline submit's log marks the runs it names, whatever else the file holds, and outlives
+  /// the entries of the runs gc removes.
+  @Test func kaggleSubmissions_markTheirRuns_andOutliveGc() throws {
+    let (four, _, weak) = try threeRuns()
+    #expect(!ExperimentTable(experiments()).header.contains("kaggle"))  // none submitted: no column
+    let record = KaggleSubmission(
+      submitted: Date(timeIntervalSince1970: 1_800_000_000), competition: Submission.competition, run: four,
+      predict: Fingerprint(hex: String(repeating: "a", count: 64)), sha256: Fingerprint(hex: String(repeating: "b", count: 64)),
+      message: "digits: tiny run \(four.short)", kaggle: "Successfully submitted to Digit Recognizer")
+    try SubmissionLog.append(record, to: cache)
+    let log = SubmissionLog.url(in: cache)
+    let handle = try FileHandle(forWritingTo: log)
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data("{\"cut short\n".utf8))  // what a full disk leaves
+    try handle.close()
+    try SubmissionLog.append(record, to: cache)
+
+    let all = experiments()
+    #expect(all.map(\.kaggleSubmissions.count) == [2, 0, 0])
+    #expect(all[0].kaggleSubmissions.first == record)
+    let table = ExperimentTable(all)
+    #expect(table.header.last == "kaggle")
+    #expect(table.rows.map { $0.last! } == ["\(ExperimentFormat.date(record.submitted)) (2×)", "", ""])
+    #expect(all[0].detail().contains("\nsubmitted to Kaggle \(ExperimentFormat.date(record.submitted)): digits: tiny run "))
+
+    // gc lists no stage for the file, and removing every run but the published one leaves it.
+    let plan = try CacheCollection(cache: cache, outputDirectory: output, pipelineFiles: [], input: zip, keepLast: 0)
+    #expect(plan.removing.contains { $0.id == EntryID(stage: StageName.evaluate, fingerprint: four) })
+    for entry in plan.removing { try cache.remove(entry.id) }
+    #expect(experiments().map(\.id) == [weak])
+    #expect(SubmissionLog.load(from: cache) == [record, record])
+  }
+
   @Test func detail_showsEveryStageAndParameter() throws {
     let (four, _, _) = try threeRuns()
     let text = try ExperimentLog.find(four.hex, in: experiments()).detail()

@@ -28,6 +28,19 @@ import Testing
     }
   }
 
+  /// `make submit` is `pipeline submit` on OUTPUT and CACHE; MESSAGE reaches it through the
+  /// environment, so the shell never parses it.
+  @Test func submit_passesTheOutputCacheAndMessage() throws {
+    func command(_ variables: [String]) throws -> String? {
+      try make(["-n", "submit"] + variables).output.split(separator: "\n")
+        .first { $0.contains("pipeline submit") }?.trimmingCharacters(in: .whitespaces)
+    }
+    #expect(try command(["OUTPUT=some/out"]) == ".build/release/pipeline submit --output some/out")
+    #expect(try command(["OUTPUT=some/out", "CACHE=shared", "MESSAGE=it's \"mine\""])
+      == #".build/release/pipeline submit --output some/out --cache shared --message "$MESSAGE""#)
+    #expect(try make(["help"]).output.contains("make submit "))
+  }
+
   /// `make clean` builds nothing, removes only the cache, and respects a run's lock.
   @Test func clean_needsNoBuildAndRespectsTheLock() throws {
     let output = FileManager.default.temporaryDirectory.appending(path: "makefile-clean-\(UUID().uuidString)")

@@ -138,6 +138,8 @@ import Testing
     let listed = cache.manifests(stage: "repeat")
     #expect(listed.map { ParameterPaths.flatten($0.parameters)["times"] } == ["2", "3"])
     #expect(cache.manifest(stage: "repeat", fingerprint: listed[0].fingerprint) == listed[0])
+    // A file beside the stage folders (pipeline submit's log) is no stage.
+    try Data("{}\n".utf8).write(to: cache.root.appending(path: "submissions.jsonl"))
     #expect(cache.stageNames() == ["repeat", "shout", "source"])
   }
 
