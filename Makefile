@@ -141,13 +141,13 @@ doctor: build
 # keeps every pattern matching something and every suite in some group.
 TESTS_unpack    := DataIOTests\.ZipArchive|EndToEndTests/(notAZip|missingMember|zipWithATraversingEntry|aFolderACSVPath|missingInput)
 TESTS_parse     := DataIOTests\.(DigitCSVTests|DigitSourceTests|PropertyTests|CSVThroughputCheck)|EndToEndTests/(badPixel|aFolderACSVPath)
-TESTS_split     := ConfigurationTests/split_|EndToEndTests/splitChange
+TESTS_split     := ConfigurationTests/split_|EndToEndTests/splitChange|CrossValidationTests/(folds|graph_)
 TESTS_normalise := EndToEndTests/(splitChange|pretrainedModel_fromAnotherNormalisation)|ShippedModelTests
-TESTS_train     := TensorTests|NeuralNetTests|ConfigurationTests|ShippedModelTests|EndToEndTests/(trainingParameterChange|addingEnsembleMembers|stageGroup|sameSeed|savedModel|divergingTraining|pretrainedModel)
-TESTS_evaluate  := EndToEndTests/(fullRun|testTimeShift)|ExperimentLogTests/figures
-TESTS_predict   := EndToEndTests/(fullRun|sameSeed|savedModel|testTimeShift|pretrainedModel_replaces)|ConfigurationTests/submission
+TESTS_train     := TensorTests|NeuralNetTests|ConfigurationTests|ShippedModelTests|CrossValidationTests/members_|EndToEndTests/(trainingParameterChange|addingEnsembleMembers|stageGroup|sameSeed|savedModel|divergingTraining|pretrainedModel)
+TESTS_evaluate  := EndToEndTests/(fullRun|testTimeShift)|ExperimentLogTests/figures|CrossValidationTests/evaluate_
+TESTS_predict   := EndToEndTests/(fullRun|sameSeed|savedModel|testTimeShift|pretrainedModel_replaces)|ConfigurationTests/submission|SubmissionTests
 TESTS_report    := ReportTests|EndToEndTests/report_
-TESTS_pipeline  := ^PipelineTests\.|DataIOTests\.Numpy|DigitsPipelineTests\.(ProcessTests|ConcurrencyTests|CommandLineTests|ExperimentLogTests|CacheCollectionTests|MakefileTests|TestGroupTests)|EndToEndTests/(secondRun|skippingAStage|numpy_)
+TESTS_pipeline  := ^PipelineTests\.|DataIOTests\.Numpy|DigitsPipelineTests\.(ProcessTests|ConcurrencyTests|CommandLineTests|ExperimentLogTests|CacheCollectionTests|MakefileTests|TestGroupTests|SubmitCommandTests)|EndToEndTests/(secondRun|skippingAStage|numpy_)
 TESTS_machine   := MachineTests
 TEST_GROUPS     := $(STAGES) report pipeline machine
 DEBUG_BIN := .build/debug/pipeline

@@ -57,14 +57,17 @@ public struct TrainedModel: ArtifactSet {
 
 public struct Evaluation: ArtifactSet {
   public static let metricsFileName = "metrics.json"
-  public static let fileNames = [metricsFileName, "confusion.npy", "validation_probabilities.npy"]
+  public static let fileNames = [metricsFileName, "confusion.npy", "validation_probabilities.npy", "validation_rows.npy"]
   public let directory: URL
   public init(directory: URL) { self.directory = directory }
   public var metrics: URL { directory.appending(path: Self.metricsFileName) }
   /// int64 (10, 10): row = true label, column = predicted label.
   public var confusion: URL { directory.appending(path: "confusion.npy") }
-  /// float32 (N_validation, 10), rows in the order of the split's validation indices.
+  /// float32 (N_validation, 10), rows in the order of `validationRows`.
   public var validationProbabilities: URL { directory.appending(path: "validation_probabilities.npy") }
+  /// int64 (N_validation,): the row of train.csv each row of the probabilities is, in their order
+  /// (a split's validation rows; with cross-validation, every fold's in turn).
+  public var validationRows: URL { directory.appending(path: "validation_rows.npy") }
 }
 
 public struct RunReport: ArtifactSet {

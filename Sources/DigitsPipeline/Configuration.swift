@@ -39,7 +39,8 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
     self.testTimeShift = testTimeShift
   }
 
-  public var memberCount: Int { ensemble ?? 1 }
+  /// How many networks train: one per fold with `split.folds`, else `ensemble` (absent: one).
+  public var memberCount: Int { split.folds ?? ensemble ?? 1 }
   /// The most networks `ensemble` may ask for.
   public static let maximumMembers = 100
 
@@ -49,6 +50,11 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   public func validate(availableMemory: SystemMemory? = SystemMemory.current()) throws {
     // Each member is a whole training run and a stage of the graph: a thousand million of them
     // is no ensemble but an allocation that fails.
+    if split.folds != nil, let ensemble, ensemble != 1 {
+      throw PipelineError(
+        "ensemble: cross-validation (split.folds) trains one network per fold and averages them; leave ensemble out",
+        at: "ensemble")
+    }
     guard (1...Self.maximumMembers).contains(memberCount) else {
       throw PipelineError("ensemble must be between 1 and \(Self.maximumMembers) networks (got \(memberCount))", at: "ensemble")
     }

@@ -35,6 +35,10 @@ public enum StageName {
 
   /// Whether a stage supplies one of the models evaluate and predict average: a train stage
   /// (`train`, `train.2`, …) or the `pretrained` stage.
+  /// Fold `fold`'s split (from 1), with `split.folds`: the first keeps the plain name, as the
+  /// first ensemble member does.
+  public static func split(fold: Int) -> String { fold == 1 ? split : "\(split).\(fold)" }
+
   public static func isModel(_ name: String) -> Bool {
     name == train || name == pretrained || name.hasPrefix("\(train).")
   }
@@ -52,21 +56,30 @@ public enum DigitsPipeline {
   ) throws -> PipelineGraph {
     try configuration.validate()
     let shift = configuration.testTimeShift ?? 0
+    // With split.folds, fold i has its own split stage and member i trains on it; otherwise
+    // every member trains on the one split.
+    // A model from outside (--model) is measured on the first fold's rows, and the other folds
+    // have nothing to do.
+    let folds = pretrainedModel == nil ? configuration.split.folds.map { Array(1...$0) } : configuration.split.folds.map { _ in [1] }
+    let splits: [SplitStage] = try folds.map { folds in
+      try folds.map { try SplitStage(settings: configuration.split, seed: configuration.seed, fold: $0) }
+    } ?? [SplitStage(settings: configuration.split, seed: configuration.seed)]
     // Member k trains with seed + k - 1 (see `StageName.train(member:)`).
     let members: [any Stage] = try pretrainedModel.map { [PretrainedModelStage(model: $0)] }
       ?? (1...configuration.memberCount).map { member in
         try TrainStage(
           name: StageName.train(member: member), settings: configuration.train,
-          seed: configuration.seed &+ UInt64(member - 1))
+          seed: configuration.seed &+ UInt64(member - 1), split: splits[splits.count == 1 ? 0 : member - 1].name)
       }
     let memberNames = members.map(\.name)
+    let memberSplits = members.indices.map { splits[splits.count == 1 ? 0 : $0].name }
     let stages: [any Stage] = [
       try UnpackStage(input: input),
       ParseStage(sourceDescription: inputDescription ?? input.path),
-      try SplitStage(settings: configuration.split, seed: configuration.seed),
+    ] + splits + [
       NormaliseStage(parameters: configuration.normalise),
     ] + members + [
-      EvaluateStage(members: memberNames, testTimeShift: shift),
+      EvaluateStage(members: memberNames, splits: memberSplits, testTimeShift: shift),
       PredictStage(members: memberNames, testTimeShift: shift),
     ]
     let report = ReportStage(

@@ -17,7 +17,8 @@ struct LabelledRows {
   struct Inputs: StageInputs {
     let parsed = Input<ParsedArrays>(StageName.parse)
     let normalised = Input<NormalisedFeatures>(StageName.normalise)
-    let split = Input<SplitIndices>(StageName.split)
+    let split: Input<SplitIndices>
+    init(split: String = StageName.split) { self.split = Input(split) }
     var declarations: [InputDeclaration] { parsed.declarations + normalised.declarations + split.declarations }
   }
 

@@ -25,11 +25,15 @@ public struct Metrics: Codable, Sendable, Equatable {
   public var confusion: [[Int]]
   /// Each ensemble member's own accuracy, when there is more than one.
   public var memberAccuracies: [Double]?
+  /// With cross-validation, each fold's accuracy; the figures above are then out of fold, over
+  /// every labelled row.
+  public var foldAccuracies: [Double]?
 
   enum CodingKeys: String, CodingKey {
     case rows, accuracy, loss, confusion
     case perClass = "per_class"
     case memberAccuracies = "member_accuracies"
+    case foldAccuracies = "fold_accuracies"
   }
 
   public init(probabilities: Tensor, labels: [UInt8]) {
@@ -54,7 +58,11 @@ public struct Metrics: Codable, Sendable, Equatable {
 
   /// The figures as aligned text lines, for the log.
   public func summaryTable() -> [String] {
-    var lines = [String(format: "validation: %d rows, accuracy %.2f%%, loss %.4f", rows, accuracy * 100, loss)]
+    let measure = foldAccuracies == nil ? "validation" : "out-of-fold"
+    var lines = [String(format: "%@: %d rows, accuracy %.2f%%, loss %.4f", measure, rows, accuracy * 100, loss)]
+    if let foldAccuracies {
+      lines.append("folds: " + foldAccuracies.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: ", "))
+    }
     if let memberAccuracies {
       lines.append("ensemble members: " + memberAccuracies.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: ", "))
     }

@@ -97,10 +97,13 @@ public struct TrainStage: Stage {
   public static let version = 5
   public let name: String
   public let parameters: Parameters
-  let rows = LabelledRows.Inputs()
+  let rows: LabelledRows.Inputs
 
-  public init(name: String = StageName.train, settings: Settings, seed: UInt64) throws {
+  /// - Parameter split: the split stage whose training rows it learns from (a fold's, with
+  ///   cross-validation).
+  public init(name: String = StageName.train, settings: Settings, seed: UInt64, split: String = StageName.split) throws {
     self.name = name
+    rows = LabelledRows.Inputs(split: split)
     try settings.validate()
     parameters = Parameters(settings: settings, seed: seed)
   }

@@ -45,7 +45,7 @@ import Testing
   @Test func split_needsExactlyOneSize() throws {
     let url = Self.repository.appending(path: "pipelines/mlp.yaml")
     #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: ["split.validation_rows=10"]) } throws: { error in
-      "\(error)".contains("exactly one of validation_rows and validation_fraction")
+      "\(error)".contains("exactly one of validation_rows, validation_fraction and folds")
     }
     #expect(throws: PipelineError.self) {
       try DigitsPipeline.loadConfiguration(from: url, overrides: ["split.validation_fraction=1.5"])
