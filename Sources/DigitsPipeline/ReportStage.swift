@@ -19,7 +19,8 @@ public struct ReportStage: Stage {
   }
   public typealias Output = RunReport
 
-  public static let version = 1
+  /// 2: the stage table's fingerprints carry the whole hash in their title, as the document expects.
+  public static let version = 2
   public let name = StageName.report
   public let parameters = Parameters(mistakes: 24)
   /// Every other stage, for the run table (declared first: the order the table lists them).
@@ -86,7 +87,7 @@ public struct ReportStage: Stage {
     let stages = try upstream.map { stage in
       let manifest = try context.manifest(of: stage)
       return ReportDocument.Stage(
-        name: stage.stage, fingerprint: manifest.fingerprint.short, seconds: manifest.seconds,
+        name: stage.stage, fingerprint: manifest.fingerprint.hex, seconds: manifest.seconds,
         fromCache: manifest.created < context.runStarted)
     }
     let encoder = JSONEncoder()
