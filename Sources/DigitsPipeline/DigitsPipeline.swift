@@ -83,7 +83,8 @@ public enum DigitsPipeline {
       PredictStage(members: memberNames, testTimeShift: shift),
     ]
     let report = ReportStage(
-      upstream: stages.map(\.name), members: memberNames, pipelineFile: pipelineFile, configuration: configuration)
+      upstream: stages.map(\.name), members: memberNames, pipelineFile: pipelineFile,
+      modelFile: pretrainedModel?.relativePath, configuration: configuration)
     return try PipelineGraph(stages + [report])
   }
 

@@ -10,8 +10,10 @@ import Tensor
 /// submission's class distribution beside the training set's.
 ///
 /// Its inputs are every other stage, so it is redone whenever anything changes, and it reads
-/// their manifests for the run table: how long each stage took when it was computed, and whether
-/// it came from the cache in the run that made this report.
+/// their manifests for the run section: how long each stage took when it was computed, whether
+/// it came from the cache in the run that made this report, and the parameters it ran with. The
+/// model is described from its model file, so with `--model` the page shows that file and not
+/// the pipeline file's train section, which made nothing.
 public struct ReportStage: Stage {
   public struct Parameters: Codable, Sendable, Hashable {
     /// How many mistakes the gallery shows.
@@ -19,7 +21,10 @@ public struct ReportStage: Stage {
   }
   public typealias Output = RunReport
 
-  public static let version = 1
+  /// 2: the stage table's fingerprints carry the whole hash in their title, as the document expects.
+  /// 3: the run section describes the model as its file records it (for `--model`, the file,
+  /// not the pipeline file's train section) and lists each stage's parameters as a table.
+  public static let version = 3
   public let name = StageName.report
   public let parameters = Parameters(mistakes: 24)
   /// Every other stage, for the run table (declared first: the order the table lists them).
@@ -28,17 +33,25 @@ public struct ReportStage: Stage {
   let split = Input<SplitIndices>(StageName.split)
   let evaluation = Input<Evaluation>(StageName.evaluate)
   let predictions = Input<Predictions>(StageName.predict)
-  /// The first train (or pretrained) stage, whose history is plotted.
+  /// The first train (or pretrained) stage, whose history is plotted and whose model is described.
   let firstMember: Input<TrainedModel>
+  /// The stages whose models evaluate and predict average.
+  let members: [String]
   /// Shown in the run section; not part of the fingerprint (the configuration itself enters
-  /// through the inputs' fingerprints).
+  /// through the inputs' fingerprints, a model file through the pretrained stage's).
   let pipelineFile: String
+  /// The model file as the user named it (`--model`); nil when the pipeline trains its own.
+  let modelFile: String?
   let configuration: DigitsConfiguration
 
-  public init(upstream: [String], members: [String], pipelineFile: String, configuration: DigitsConfiguration) {
+  public init(
+    upstream: [String], members: [String], pipelineFile: String, modelFile: String? = nil, configuration: DigitsConfiguration
+  ) {
     self.upstream = upstream.map(ManifestInput.init)
     firstMember = Input(members[0])
+    self.members = members
     self.pipelineFile = pipelineFile
+    self.modelFile = modelFile
     self.configuration = configuration
   }
 
@@ -83,24 +96,45 @@ public struct ReportStage: Stage {
   }
 
   private func runSection(_ context: StageContext) throws -> ReportDocument.Run {
-    let stages = try upstream.map { stage in
-      let manifest = try context.manifest(of: stage)
-      return ReportDocument.Stage(
-        name: stage.stage, fingerprint: manifest.fingerprint.short, seconds: manifest.seconds,
+    let manifests = try upstream.map { try context.manifest(of: $0) }
+    let stages = manifests.map { manifest in
+      ReportDocument.Stage(
+        name: manifest.stage, fingerprint: manifest.fingerprint.hex, seconds: manifest.seconds,
         fromCache: manifest.created < context.runStarted)
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let model = try context.manifest(of: firstMember)
     return ReportDocument.Run(
-      pipelineFile: pipelineFile, parameters: String(decoding: try encoder.encode(configuration), as: UTF8.self),
-      seed: configuration.seed, stages: stages, machine: try trainingMachine(context))
+      pipelineFile: pipelineFile, seed: configuration.seed, stages: stages,
+      // A pretrained entry's machine is the one that checked the file, not the one that trained it.
+      machine: model.stage == StageName.pretrained ? nil : model.machine,
+      model: try modelDescription(context, entry: model), members: members,
+      parameters: manifests.map { ReportDocument.StageParameters(stage: $0.stage, rows: Self.parameterRows($0)) })
   }
 
-  /// What the first member was trained on, as its train stage's cache entry recorded it; nil for
-  /// a model file (`--model`), whose `pretrained` entry records only the machine that checked it.
-  private func trainingMachine(_ context: StageContext) throws -> [String]? {
-    let manifest = try context.manifest(of: firstMember)
-    return manifest.stage == StageName.pretrained ? nil : manifest.machine
+  /// The first member's model as its file records it; where it came from by its cache entry.
+  private func modelDescription(_ context: StageContext, entry: Manifest) throws -> ReportDocument.Model {
+    let url = context.read(firstMember).model
+    let file = try ModelFile.read(from: url)
+    let origin: ReportDocument.Model.Origin
+    if entry.stage == StageName.pretrained, let copy = entry.files.first(where: { $0.name == url.lastPathComponent }) {
+      // The entry's model.npz is the user's file copied byte for byte.
+      origin = .file(path: modelFile ?? "(a model file)", sha256: copy.sha256.hex, bytes: copy.size)
+    } else {
+      origin = .trained
+    }
+    let network = file.network
+    return ReportDocument.Model(
+      origin: origin, outline: network.spec.outline(inputSize: network.inputSize), spec: network.spec.flowText,
+      parameterCount: network.parameterCount,
+      normalisation: file.normalisation.map { (Double($0.scale), Double($0.offset)) })
+  }
+
+  /// A stage's parameters as `exp show` lists them: flattened paths, then each file it reads
+  /// from outside the cache by the start of its SHA-256; in path order.
+  static func parameterRows(_ entry: Manifest) -> [ReportDocument.Parameter] {
+    var paths = ParameterPaths.flatten(entry.parameters)
+    for (role, hash) in entry.externalFiles { paths[role] = hash.short }
+    return paths.sorted { $0.key < $1.key }.map { ReportDocument.Parameter(path: $0.key, value: $0.value) }
   }
 
   /// Validation rows whose predicted class is wrong, most confident first.

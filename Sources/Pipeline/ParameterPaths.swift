@@ -24,6 +24,12 @@ public enum ParameterPaths {
     return paths
   }
 
+  /// One JSON value as a pipeline file writes it: `[{dense: 128}, relu, {dense: 10}]` for the
+  /// layers of a model section; nil when the text is not JSON.
+  public static func flowText(_ json: String) -> String? {
+    (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)))?.text
+  }
+
   /// What changed between two flattened sets, one line each, in path order: `epochs 12 → 30`,
   /// `+ shift 2` for a path only `new` has, `- shift 2` for one only `old` had.
   public static func changes(from old: [String: String], to new: [String: String]) -> [String] {

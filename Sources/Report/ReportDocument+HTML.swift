@@ -40,10 +40,11 @@ extension ReportDocument {
 
   private func headerHTML() -> String {
     let epochs = history.last.map { String($0.epoch) } ?? "–"
+    let model = modelFilePath.map { " · model <code>\(escapeMarkup($0))</code>" } ?? ""
     return """
       <header>
       <h1>\(escapeMarkup(title))</h1>
-      <p class="subtitle"><code>\(escapeMarkup(run.pipelineFile))</code> · seed \(run.seed)</p>
+      <p class="subtitle"><code>\(escapeMarkup(run.pipelineFile))</code> · seed \(run.seed)\(model)</p>
       <div class="cards">
       \(card("Validation accuracy", Format.percent(metrics.accuracy), id: "accuracy"))
       \(card("Validation loss", Format.fixed(metrics.loss, decimals: 4), id: "loss"))
@@ -73,6 +74,11 @@ extension ReportDocument {
         <td class="num seconds">\(Format.fixed(stage.seconds, decimals: 2))</td><td class="source">\(source)</td></tr>
         """
     }
+    let unrecordedMachine = switch run.model?.origin {
+    case .file?: "Not recorded: the model came from a file."
+    case .trained?: "Not recorded: the train stage's cache entry is older than the record."
+    case nil: "Not recorded: the model came from a file, or from a cache entry older than the record."
+    }
     return """
       <section id="run">
       <h2>Run</h2>
@@ -82,22 +88,90 @@ extension ReportDocument {
       <dt>Stages</dt><dd>\(run.stages.count) (\(cached) from cache, \(run.stages.count - cached) ran)</dd>
       <dt>Total time</dt><dd>\(Format.fixed(total, decimals: 2)) s</dd>
       </dl>
+      <h3>Model</h3>
+      \(modelHTML())
       <h3>Trained on</h3>
       \(run.machine.map { "<pre id=\"machine\">\(escapeMarkup($0.joined(separator: "\n")))</pre>" }
-        ?? "<p class=\"empty\" id=\"machine\">Not recorded: the model came from a file, or from a cache entry older than the record.</p>")
+        ?? "<p class=\"empty\" id=\"machine\">\(escapeMarkup(unrecordedMachine))</p>")
       <h3>Stages</h3>
       \(table(
         headers: [("#", true), ("Stage", false), ("Fingerprint", false), ("Seconds", true), ("Source", false)],
         rows: rows, empty: "No stages recorded."))
       <h3>Parameters</h3>
-      <pre id="parameters">\(escapeMarkup(run.parameters))</pre>
+      \(parametersHTML())
       </section>
+      """
+  }
+
+  /// The path of the model file when the model came from outside the pipeline (`--model`).
+  private var modelFilePath: String? {
+    if case .file(let path, _, _)? = run.model?.origin { path } else { nil }
+  }
+
+  /// Where the model came from and what it is, as its file records it: for a file from outside,
+  /// never the pipeline file's train section, which did not make it.
+  private func modelHTML() -> String {
+    let ensemble = run.members.count == 1
+      ? "1 model (<code>\(escapeMarkup(run.members[0]))</code>)"
+      : "\(run.members.count) models (\(run.members.map { "<code>\(escapeMarkup($0))</code>" }.joined(separator: ", "))), their probabilities averaged"
+    let ensembleFact = run.members.isEmpty ? "" : "\n<dt>Ensemble</dt><dd id=\"ensemble\">\(ensemble)</dd>"
+    guard let model = run.model else {
+      return "<p class=\"empty\" id=\"model\">Not recorded.</p>" + (ensembleFact.isEmpty ? "" : "\n<dl class=\"facts\">\(ensembleFact)\n</dl>")
+    }
+    let source: String
+    let training: String
+    switch model.origin {
+    case .trained:
+      source = "trained by this pipeline"
+      training = "the settings of the train stage, under Parameters below"
+    case let .file(path, sha256, bytes):
+      source = "<code>\(escapeMarkup(path))</code> (sha256 <code title=\"\(escapeMarkup(sha256))\">\(escapeMarkup(String(sha256.prefix(12))))</code>, "
+        + "\(Format.bytes(bytes))), from outside the pipeline: not trained by this run"
+      training = "not recorded: the file holds the architecture, its initialisation and the normalisation it was "
+        + "trained on, not how it was trained (optimizer, epochs, seed, data)"
+    }
+    let normalisation = model.normalisation.map { scale, offset in
+      "pixel × \(Self.compact(scale)) \(offset < 0 ? "−" : "+") \(Self.compact(abs(offset)))"
+    } ?? "not recorded"
+    return """
+      <dl class="facts" id="model">
+      <dt>Model</dt><dd id="model-source">\(source)</dd>
+      <dt>Architecture</dt><dd id="architecture"><code>\(escapeMarkup(model.outline))</code>, \
+      \(Format.grouped(model.parameterCount)) parameters</dd>
+      <dt>As written</dt><dd id="model-spec"><code>\(escapeMarkup(model.spec))</code></dd>
+      <dt>Trained on pixels</dt><dd id="model-normalisation">\(escapeMarkup(normalisation))</dd>
+      <dt>Training</dt><dd id="model-training">\(escapeMarkup(training))</dd>\(ensembleFact)
+      </dl>
+      """
+  }
+
+  /// One table, a group of `parameter | value` rows per stage.
+  private func parametersHTML() -> String {
+    let note = modelFilePath == nil ? "" : " No train stage ran: the pipeline file's train section made nothing here."
+    let groups = run.parameters.filter { !$0.rows.isEmpty }.map { stage in
+      let rows = stage.rows.enumerated().map { index, row in
+        let name = index == 0
+          ? "<td class=\"stage\" rowspan=\"\(stage.rows.count)\">\(escapeMarkup(stage.stage))</td>" : ""
+        return "<tr data-parameter=\"\(escapeMarkup(row.path))\">\(name)<td><code>\(escapeMarkup(row.path))</code></td>"
+          + "<td><code>\(escapeMarkup(row.value))</code></td></tr>"
+      }
+      return "<tbody data-parameters-of=\"\(escapeMarkup(stage.stage))\">\n\(rows.joined(separator: "\n"))\n</tbody>"
+    }
+    guard !groups.isEmpty else { return "<p class=\"empty\" id=\"parameters\">No parameters recorded.</p>" }
+    return """
+      <p class="note">Each stage's parameters as its cache entry records them (what its fingerprint covers), \
+      values in a pipeline file's spelling; files by the start of their SHA-256.\(note)</p>
+      <table id="parameters">
+      <thead><tr><th>Stage</th><th>Parameter</th><th>Value</th></tr></thead>
+      \(groups.joined(separator: "\n"))
+      </table>
       """
   }
 
   private func trainingHTML() -> String {
     guard !history.isEmpty else {
-      return section("training", "Training", "<p class=\"empty\">No training history: the model came from the cache or was not trained in this run.</p>")
+      let reason = modelFilePath.map { "the model came from \($0), not trained by this run" } ?? "the model was not trained in this run"
+      return section("training", "Training", "<p class=\"empty\">\(escapeMarkup("No training history: \(reason)."))</p>")
     }
     func series(_ name: String, _ values: [(Int, Double?)], color: String, dashed: Bool) -> LinePlot.Series? {
       let points = values.compactMap { epoch, value in value.map { (Double(epoch), $0) } }
@@ -336,6 +410,7 @@ extension ReportDocument {
     .mistake .predicted { font-size: 20px; font-weight: 700; color: #b91c1c; }
     .mistake .probability { font-variant-numeric: tabular-nums; }
     .mistake .true { font-weight: 600; }
+    td.stage { font-weight: 600; vertical-align: top; }
 
     """
 }

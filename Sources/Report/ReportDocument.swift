@@ -27,21 +27,81 @@ public struct ReportDocument: Sendable {
   public struct Run: Sendable {
     /// The pipeline file as the user named it, e.g. `pipelines/mlp.yaml`.
     public var pipelineFile: String
-    /// The resolved parameters, already pretty-printed (JSON or YAML); shown verbatim.
-    public var parameters: String
     public var seed: UInt64
     /// In the order they ran.
     public var stages: [Stage]
     /// What the (first) model was trained on, one fact a line (CPU, BLAS kernels, threads,
     /// versions); nil when its cache entry did not record it, or the model came from a file.
     public var machine: [String]?
+    /// The model evaluate and predict used (the first, for an ensemble); nil when not known.
+    public var model: Model?
+    /// The stages that supplied the models whose probabilities were averaged, in order.
+    public var members: [String]
+    /// Each stage's parameters as it ran, in stage order; stages without any are left out.
+    public var parameters: [StageParameters]
 
-    public init(pipelineFile: String, parameters: String, seed: UInt64, stages: [Stage], machine: [String]? = nil) {
+    public init(
+      pipelineFile: String, seed: UInt64, stages: [Stage], machine: [String]? = nil, model: Model? = nil,
+      members: [String] = [], parameters: [StageParameters] = []
+    ) {
       self.pipelineFile = pipelineFile
-      self.parameters = parameters
       self.seed = seed
       self.stages = stages
       self.machine = machine
+      self.model = model
+      self.members = members
+      self.parameters = parameters
+    }
+  }
+
+  /// The network the run used, as its model file describes it.
+  public struct Model: Sendable {
+    public enum Origin: Sendable, Equatable {
+      /// Trained by this pipeline's train stage(s), in this run or an earlier one with the same settings.
+      case trained
+      /// A file from outside the pipeline (`--model`): the path as the user named it, its SHA-256
+      /// (hex) and its size in bytes.
+      case file(path: String, sha256: String, bytes: Int)
+    }
+
+    public var origin: Origin
+    /// Input, layers and output in one line, e.g. `784 → dense 128 → relu → dense 10`.
+    public var outline: String
+    /// The model section as a pipeline file writes it, e.g. `{init: he, layers: [{dense: 128}, relu, {dense: 10}]}`.
+    public var spec: String
+    /// Trainable scalars.
+    public var parameterCount: Int
+    /// `feature = pixel × scale + offset`, as the model was trained on; nil when the file does not record it.
+    public var normalisation: (scale: Double, offset: Double)?
+
+    public init(origin: Origin, outline: String, spec: String, parameterCount: Int, normalisation: (scale: Double, offset: Double)?) {
+      self.origin = origin
+      self.outline = outline
+      self.spec = spec
+      self.parameterCount = parameterCount
+      self.normalisation = normalisation
+    }
+  }
+
+  /// One stage's parameters as flat `path → value` rows (`optimizer.learning_rate → 0.001`,
+  /// lists in YAML flow style), in the order shown.
+  public struct StageParameters: Sendable {
+    public var stage: String
+    public var rows: [Parameter]
+
+    public init(stage: String, rows: [Parameter]) {
+      self.stage = stage
+      self.rows = rows
+    }
+  }
+
+  public struct Parameter: Sendable, Equatable {
+    public var path: String
+    public var value: String
+
+    public init(path: String, value: String) {
+      self.path = path
+      self.value = value
     }
   }
 

@@ -237,6 +237,56 @@ import Testing
     #expect(page.contains(String(format: "%.2f%%", metrics.accuracy * 100)))
   }
 
+  /// The report's run section, where it says what ran.
+  func runSection(_ output: String) throws -> String {
+    let page = try String(contentsOf: folder.url.appending(path: "\(output)/report/index.html"), encoding: .utf8)
+    let start = try #require(page.range(of: "<section id=\"run\">"))
+    let end = try #require(page.range(of: "</section>", range: start.upperBound..<page.endIndex))
+    return String(page[start.lowerBound..<end.lowerBound])
+  }
+
+  @Test func report_ofATrainingRun_listsTheTrainSettingsAsATable() throws {
+    try runner().run()
+    let run = try runSection("out")
+    #expect(run.contains("<tbody data-parameters-of=\"train\">"))
+    #expect(run.contains("<tr data-parameter=\"epochs\"><td><code>epochs</code></td><td><code>4</code></td></tr>"))
+    #expect(run.contains("<td><code>optimizer.kind</code></td><td><code>adam</code></td>"))
+    #expect(run.contains("<td><code>model.layers</code></td><td><code>[{dense: 32}, relu, {dense: 10}]</code></td>"))
+    #expect(run.contains("<dd id=\"model-source\">trained by this pipeline</dd>"))
+    #expect(run.contains("<code>784 → dense 32 → relu → dense 10</code>, 25\u{2009}450 parameters"))
+    #expect(!run.contains("&quot;epochs&quot;"))  // no JSON dump
+  }
+
+  @Test func report_withAModelFile_describesTheFile_notThePipelineFilesTraining() throws {
+    // A network this pipeline never trained, written straight to a model file.
+    var generator = SeededGenerator(seed: 11)
+    let spec = ModelSpec(layers: [.dense(units: 16), .relu, .dense(units: 10)], initialization: .he)
+    let network = Sequential(spec: spec, inputSize: 784, using: &generator)
+    let modelFile = folder.url.appending(path: "small <model>.npz")
+    try ModelFile(network: network, normalisation: nil).write(to: modelFile)
+    let bytes = try Data(contentsOf: modelFile)
+
+    let outcomes = try runner(model: modelFile).run()
+    #expect(ran(outcomes) == ["unpack", "parse", "split", "normalise", "pretrained", "evaluate", "predict", "report"])
+    let run = try runSection("out")
+    let hash = Fingerprint.of(bytes: bytes)
+    // Named as given, escaped; its size (about 50 KiB) in the report's binary units.
+    let named = modelFile.path.replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    #expect(run.contains("<dd id=\"model-source\"><code>\(named)</code> (sha256 <code title=\"\(hash.hex)\">\(hash.short)</code>, "))
+    #expect(run.contains(" KiB), from outside the pipeline: not trained by this run</dd>"))
+    #expect(run.contains("<code>784 → dense 16 → relu → dense 10</code>, 12\u{2009}730 parameters"))
+    #expect(run.contains("<code>{init: he, layers: [{dense: 16}, relu, {dense: 10}]}</code>"))
+    #expect(run.contains("<dd id=\"model-normalisation\">not recorded</dd>"))
+    #expect(run.contains("<dd id=\"model-training\">not recorded: "))
+    #expect(run.contains("<dd id=\"ensemble\">1 model (<code>pretrained</code>)</dd>"))
+    // The parts of the pipeline file that ran still show; its train section does not.
+    #expect(run.contains("<tbody data-parameters-of=\"normalise\">"))
+    #expect(run.contains("<tbody data-parameters-of=\"evaluate\">"))
+    for trainSetting in ["data-parameters-of=\"train\"", "optimizer.kind", "learning_rate", ">adam<", "cosine", "data-parameter=\"epochs\"", "dense: 32"] {
+      #expect(!run.contains(trainSetting), "\(trainSetting)")
+    }
+  }
+
   // MARK: - Bad input
 
   @Test func badPixel_namesFileLineAndColumn_andLeavesNoParseEntry() throws {

@@ -35,6 +35,13 @@ import Testing
     #expect(ParameterPaths.flatten(#"{"a":{},"b":[],"c":null,"d":true}"#) == ["a": "{}", "b": "[]", "c": "null", "d": "true"])
   }
 
+  @Test func flowText_writesOneValueAsAPipelineFileWould() {
+    #expect(ParameterPaths.flowText(#"[{"dense":128},"relu",{"dense":10}]"#) == "[{dense: 128}, relu, {dense: 10}]")
+    #expect(ParameterPaths.flowText(#"{"layers":["flatten"],"init":"he"}"#) == "{init: he, layers: [flatten]}")
+    #expect(ParameterPaths.flowText("0.25") == "0.25")
+    #expect(ParameterPaths.flowText("not json") == nil)
+  }
+
   @Test func changes_listOldAndNewValuesInPathOrder() {
     let old = ["epochs": "12", "shift": "2", "seed": "42"]
     let new = ["epochs": "30", "seed": "42", "scale": "0.1"]

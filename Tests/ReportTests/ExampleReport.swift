@@ -18,15 +18,6 @@ enum ExampleReport {
   static let document = ReportDocument(
     run: .init(
       pipelineFile: "pipelines/mlp.yaml",
-      parameters: """
-        name: mlp
-        seed: 42
-        split: { validation: 0.1 }
-        train:
-          model: [dense 784→256, relu, dense 256→10]
-          optimizer: adamw <lr=0.001 & wd=0.01>
-          epochs: 8
-        """,
       seed: 42,
       stages: [
         .init(name: "unpack", fingerprint: "3f2a9c0d51e84b7a9e3c0f12ab34cd56", seconds: 0.01, fromCache: true),
@@ -36,6 +27,21 @@ enum ExampleReport {
         .init(name: "train", fingerprint: "7ra1n7ra1n7ra1n7ra1n7ra1n7ra1n00", seconds: 41.87, fromCache: false),
         .init(name: "evaluate", fingerprint: "e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1", seconds: 0.44, fromCache: false),
         .init(name: "predict", fingerprint: "9d1c79d1c79d1c79d1c79d1c79d1c7ff", seconds: 1.05, fromCache: false),
+      ],
+      model: .init(
+        origin: .trained, outline: "784 → dense 256 → relu → dense 10", spec: "{init: he, layers: [{dense: 256}, relu, {dense: 10}]}",
+        parameterCount: 203_530, normalisation: (scale: 1.0 / 255, offset: 0)),
+      members: ["train"],
+      parameters: [
+        .init(stage: "unpack", rows: [.init(path: "archive", value: "8a3191418058")]),
+        .init(stage: "parse", rows: []),
+        .init(stage: "split", rows: [.init(path: "seed", value: "42"), .init(path: "validation_fraction", value: "0.1")]),
+        .init(stage: "train", rows: [
+          .init(path: "epochs", value: "8"),
+          .init(path: "model.layers", value: "[{dense: 256}, relu, {dense: 10}]"),
+          .init(path: "optimizer.kind", value: "adamw <lr=0.001 & wd=0.01>"),
+          .init(path: "optimizer.learning_rate", value: "0.001"),
+        ]),
       ]),
     history: (1...8).map { epoch in
       let e = Double(epoch)

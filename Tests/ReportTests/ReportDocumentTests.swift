@@ -46,9 +46,63 @@ import Testing
     #expect(try train.descendants("td", where: "@class='num seconds'").first?.text == "41.87")
     #expect(try rows[0].descendants("td", where: "@class='source'").first?.text == "cache")
     #expect(try train.descendants("td", where: "@class='source'").first?.text == "ran")
-    // Parameters verbatim, special characters escaped in the file and intact once parsed.
-    let parameters = try markup.element(id: "parameters").stringValue ?? ""
-    #expect(parameters.contains("optimizer: adamw <lr=0.001 & wd=0.01>"))
+  }
+
+  /// Each stage's parameters as `parameter | value` rows under the stage's name, not a dump.
+  @Test func parameters_areATableOfRowsPerStage() throws {
+    let html = document.html()
+    let table = try Markup(html).element(id: "parameters")
+    #expect(table.name == "table")
+    let groups = try table.descendants("tbody")
+    // A stage without parameters (parse) has no group.
+    #expect(groups.map { $0.attribute("data-parameters-of") } == ["unpack", "split", "train"])
+    let train = try groups[2].descendants("tr", where: "@data-parameter")
+    #expect(try train.map { try $0.descendants("td").map(\.text) }.dropFirst() == [
+      ["model.layers", "[{dense: 256}, relu, {dense: 10}]"],
+      // Special characters escaped in the file and intact once parsed.
+      ["optimizer.kind", "adamw <lr=0.001 & wd=0.01>"],
+      ["optimizer.learning_rate", "0.001"],
+    ])
+    // The stage's name spans its rows, in the first.
+    let first = try #require(try train.first?.descendants("td").first)
+    #expect(first.text == "train" && first.attribute("rowspan") == "4")
+    // No JSON anywhere in the run section.
+    let run = try Markup(html).element(id: "run").stringValue ?? ""
+    #expect(!run.contains("\"epochs\"") && !run.contains("\" : ") && !html.contains("<pre id=\"parameters\""))
+  }
+
+  /// A model trained by the pipeline: its architecture from the model file, and the pointer to
+  /// the train stage's settings.
+  @Test func model_trainedByThePipeline_pointsAtTheTrainSettings() throws {
+    let markup = try Markup(document.html())
+    #expect(try markup.element(id: "model-source").text == "trained by this pipeline")
+    #expect(try markup.element(id: "architecture").stringValue == "784 → dense 256 → relu → dense 10, 203\u{2009}530 parameters")
+    #expect(try markup.element(id: "model-spec").stringValue == "{init: he, layers: [{dense: 256}, relu, {dense: 10}]}")
+    #expect(try markup.element(id: "model-normalisation").text == "pixel × 0.00392157 + 0")
+    #expect(try markup.element(id: "ensemble").stringValue == "1 model (train)")
+  }
+
+  /// A model file from outside: named with its hash and size, said not to be trained here, its
+  /// training not recorded; the header names it too.
+  @Test func model_fromAFile_isNamedAndNotPassedOffAsTrainedHere() throws {
+    var document = self.document
+    let sha256 = "ec46556209d3c15c40f98852025af01ac65938c083c715111e056fb0001d2038"
+    document.run.model?.origin = .file(path: "input/<pre>.npz", sha256: sha256, bytes: 409_214)
+    document.run.model?.normalisation = (scale: 0.012715652, offset: -0.42437714)
+    document.run.members = ["pretrained", "x"]
+    document.run.machine = nil
+    document.history = []
+    let markup = try Markup(document.html())
+    #expect(try markup.element(id: "model-source").stringValue
+      == "input/<pre>.npz (sha256 ec46556209d3, 399.6 KiB), from outside the pipeline: not trained by this run")
+    #expect(try markup.element(id: "model-normalisation").text == "pixel × 0.01271565 − 0.42437714")
+    #expect(try markup.element(id: "model-training").text.hasPrefix("not recorded: "))
+    #expect(try markup.element(id: "machine").text == "Not recorded: the model came from a file.")
+    #expect(try markup.element(id: "ensemble").stringValue == "2 models (pretrained, x), their probabilities averaged")
+    #expect(try markup.elements("p").first { $0.attribute("class") == "subtitle" }?.stringValue
+      == "pipelines/mlp.yaml · seed 42 · model input/<pre>.npz")
+    let training = try markup.element(id: "training").stringValue ?? ""
+    #expect(training.contains("No training history: the model came from input/<pre>.npz, not trained by this run."))
   }
 
   /// The machine the model was trained on, line by line as its cache entry recorded it, or a
@@ -64,7 +118,7 @@ import Testing
     unrecorded.run.machine = nil
     let missing = try Markup(unrecorded.html()).element(id: "machine")
     #expect(missing.name == "p")
-    #expect(missing.text == "Not recorded: the model came from a file, or from a cache entry older than the record.")
+    #expect(missing.text == "Not recorded: the train stage's cache entry is older than the record.")
   }
 
   @Test func trainingSection_hasBothCurvesAndAnEpochTable() throws {
@@ -159,13 +213,15 @@ import Testing
 
   @Test func emptyParts_sayWhatIsMissingInsteadOfBreaking() throws {
     let document = ReportDocument(
-      run: .init(pipelineFile: "p.yaml", parameters: "{}", seed: 0, stages: []), history: [],
+      run: .init(pipelineFile: "p.yaml", seed: 0, stages: []), history: [],
       metrics: .init(accuracy: 0, loss: .nan, perClass: [], confusion: []), mistakes: [],
       distribution: .init(training: [], submission: []))
     let markup = try Markup(document.html())
     for id in ["training", "confusion", "per-class", "mistakes", "distribution"] {
       #expect(try markup.element(id: id).descendants("p", where: "@class='empty'").count == 1)
     }
+    #expect(try markup.element(id: "model").text == "Not recorded.")
+    #expect(try markup.element(id: "parameters").text == "No parameters recorded.")
     #expect(try markup.element(id: "loss").text == "–")
   }
 
