@@ -24,12 +24,15 @@ public struct ReportStage: Stage {
   /// 2: the stage table's fingerprints carry the whole hash in their title, as the document expects.
   /// 3: the run section describes the model as its file records it (for `--model`, the file,
   /// not the pipeline file's train section) and lists each stage's parameters as a table.
-  public static let version = 3
+  /// 4: with cross-validation, the figures, the heat map and the gallery are out of fold, over
+  /// every labelled row (their rows come from evaluate's validation_rows.npy).
+  public static let version = 4
   public let name = StageName.report
   public let parameters = Parameters(mistakes: 24)
   /// Every other stage, for the run table (declared first: the order the table lists them).
   let upstream: [ManifestInput]
   let parsed = Input<ParsedArrays>(StageName.parse)
+  /// The (first) split: with a hold-out, its training rows are the training distribution.
   let split = Input<SplitIndices>(StageName.split)
   let evaluation = Input<Evaluation>(StageName.evaluate)
   let predictions = Input<Predictions>(StageName.predict)
@@ -66,8 +69,12 @@ public struct ReportStage: Stage {
       [EpochRecord].self, from: Data(contentsOf: context.read(firstMember).history))
 
     let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)
-    let trainRows = try NumpyFile.read(from: split.trainIndices).values(as: Int64.self)
-    let validationRows = try NumpyFile.read(from: split.validationIndices).values(as: Int64.self)
+    // Out of fold, every labelled row trains most of the members: the training distribution is
+    // all of them; otherwise the one split's training rows.
+    let outOfFold = metrics.foldAccuracies != nil
+    let trainRows = outOfFold
+      ? labels.indices.map(Int64.init) : try NumpyFile.read(from: split.trainIndices).values(as: Int64.self)
+    let validationRows = try NumpyFile.read(from: evaluation.validationRows).values(as: Int64.self)
     let pixels = try NumpyFile.read(from: parsed.trainPixels).values(as: UInt8.self)
     let validationProbabilities = try NumpyFile.read(from: evaluation.validationProbabilities).values(as: Float.self)
     let testProbabilities = try NumpyFile.read(from: predictions.probabilities).values(as: Float.self)
@@ -85,7 +92,7 @@ public struct ReportStage: Stage {
         perClass: metrics.perClass.map {
           ReportDocument.ClassMetrics(label: $0.label, precision: $0.precision, recall: $0.recall, f1: $0.f1, support: $0.support)
         },
-        confusion: metrics.confusion),
+        confusion: metrics.confusion, measure: outOfFold ? "Out-of-fold" : "Validation"),
       mistakes: confidentMistakes(
         probabilities: validationProbabilities, rows: validationRows, labels: labels, pixels: pixels),
       distribution: ReportDocument.Distribution(

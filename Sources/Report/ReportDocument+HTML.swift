@@ -46,9 +46,9 @@ extension ReportDocument {
       <h1>\(escapeMarkup(title))</h1>
       <p class="subtitle"><code>\(escapeMarkup(run.pipelineFile))</code> · seed \(run.seed)\(model)</p>
       <div class="cards">
-      \(card("Validation accuracy", Format.percent(metrics.accuracy), id: "accuracy"))
-      \(card("Validation loss", Format.fixed(metrics.loss, decimals: 4), id: "loss"))
-      \(card("Validation examples", Format.grouped(metrics.rows), id: "rows"))
+      \(card("\(metrics.measure) accuracy", Format.percent(metrics.accuracy), id: "accuracy"))
+      \(card("\(metrics.measure) loss", Format.fixed(metrics.loss, decimals: 4), id: "loss"))
+      \(card("\(metrics.measure) examples", Format.grouped(metrics.rows), id: "rows"))
       \(card("Epochs", epochs, id: "epochs"))
       </div>
       </header>
@@ -238,7 +238,7 @@ extension ReportDocument {
       <p class="note">Rows are the true digit, columns the prediction. Cells are shaded by their share \
       of the row: blue on the diagonal, red for mistakes (square-root scale, so small ones show).</p>
       <div class="split">
-      <figure class="plot heatmap">\(ConfusionHeatMap(counts: metrics.confusion, title: "Validation digits by true and predicted label").svg())</figure>
+      <figure class="plot heatmap">\(ConfusionHeatMap(counts: metrics.confusion, title: "\(metrics.measure) digits by true and predicted label").svg())</figure>
       <div><h3>Most frequent confusions</h3><p class="muted small">true → predicted, count, share of the true digit</p>\(side)</div>
       </div>
       """)
@@ -275,7 +275,7 @@ extension ReportDocument {
 
   private func mistakesHTML() -> String {
     guard !mistakes.isEmpty else {
-      return section("mistakes", "Most confident mistakes", "<p class=\"empty\">No misclassified validation digits.</p>")
+      return section("mistakes", "Most confident mistakes", "<p class=\"empty\">No misclassified \(metrics.measure.lowercased()) digits.</p>")
     }
     let figures = mistakes.map { mistake in
       // Kaggle's pixels are ink intensities (255 = stroke); inverted, the digit is dark ink on
@@ -299,7 +299,7 @@ extension ReportDocument {
         """
     }
     return section("mistakes", "Most confident mistakes", """
-      <p class="note">Validation digits the model got wrong, most confident first: the large number is \
+      <p class="note">\(metrics.measure) digits the model got wrong, most confident first: the large number is \
       the prediction and the probability it was given, below it the true label.</p>
       <div class="gallery">\(figures.joined(separator: "\n"))</div>
       """)

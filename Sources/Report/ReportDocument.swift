@@ -157,12 +157,16 @@ public struct ReportDocument: Sendable {
     public var perClass: [ClassMetrics]
     /// `confusion[trueLabel][predictedLabel]`.
     public var confusion: [[Int]]
+    /// What the figures are measured on, as the page names it: "Validation" (held-out rows) or
+    /// "Out-of-fold" (every labelled row, each predicted by the model that never saw it).
+    public var measure: String
 
-    public init(accuracy: Double, loss: Double, perClass: [ClassMetrics], confusion: [[Int]]) {
+    public init(accuracy: Double, loss: Double, perClass: [ClassMetrics], confusion: [[Int]], measure: String = "Validation") {
       self.accuracy = accuracy
       self.loss = loss
       self.perClass = perClass
       self.confusion = confusion
+      self.measure = measure
     }
 
     /// Metrics whose accuracy and per-class scores are derived from the confusion matrix, for

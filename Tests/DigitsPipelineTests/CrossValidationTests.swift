@@ -85,6 +85,11 @@ import Testing
     #expect(metrics.accuracy == Double(correct) / Double(dataset.trainRows))
     #expect(metrics.foldAccuracies == foldAccuracies)
     #expect(metrics.summaryTable()[0].hasPrefix("out-of-fold: \(dataset.trainRows) rows"))
+
+    // The report's figures and gallery are over the same rows.
+    let page = try String(contentsOf: RunReport(directory: outcomes.directory(of: "report")).page, encoding: .utf8)
+    #expect(page.contains("Out-of-fold accuracy"))
+    #expect(page.contains("Out-of-fold digits by true and predicted label"))
   }
 
   /// Each fold's member is its own entry: losing one retrains that one alone.
