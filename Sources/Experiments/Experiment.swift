@@ -25,8 +25,9 @@ public struct Experiment: Sendable {
   /// The pipeline whose run made the evaluate entry; nil for entries made before it was recorded.
   public var pipeline: String?
   /// Every stage's parameters as `stage.path` (`train.epochs`, `split.seed`). An ensemble's
-  /// members other than the first differ only by seed, so only `train`'s are listed here;
-  /// `stages` has them all.
+  /// members other than the first differ only by seed, and a cross-validation's splits only by
+  /// fold, so only `train`'s and `split`'s (less its fold number) are listed here; `stages` has
+  /// them all.
   public var parameters: [String: String]
   /// nil when the entry's metrics file cannot be read.
   public var metrics: Metrics?
@@ -81,8 +82,11 @@ public enum ExperimentLog {
       }
       let stages = upstreamFirst(entries).map(record)
       var parameters: [String: String] = [:]
-      for stage in stages where !stage.name.hasPrefix("\(StageName.train).") {
-        for (path, value) in stage.parameters { parameters["\(stage.name).\(path)"] = value }
+      // The other members and folds differ from the first only by seed and fold number.
+      for stage in stages where !stage.name.hasPrefix("\(StageName.train).") && !stage.name.hasPrefix("\(StageName.split).") {
+        for (path, value) in stage.parameters where !(stage.name == StageName.split && path == "fold") {
+          parameters["\(stage.name).\(path)"] = value
+        }
       }
       let models = evaluation.inputs.filter { StageName.isModel($0.key) }
       // Its predictions: the same models, the same test-time augmentation.

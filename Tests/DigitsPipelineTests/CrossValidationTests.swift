@@ -6,6 +6,7 @@ import TestSupport
 import Tensor
 import Testing
 @testable import DigitsPipeline
+import Experiments
 
 /// `split: {folds: K}`: K splits stratified by label, member i trained on every fold but i,
 /// evaluate out of fold over every labelled row.
@@ -101,6 +102,18 @@ import Testing
     let ran = again.filter { if case .ran = $0.action { true } else { false } }.map(\.name)
     #expect(ran == ["train.3"])  // the same model, bit for bit: nothing downstream changes
     #expect(again.map(\.fingerprint) == first.map(\.fingerprint))
+  }
+
+  /// exp show lists a cross-validation as one run: its members, its out-of-fold figure, and
+  /// split.folds, not every fold's split.
+  @Test func expShow_listsTheFoldRunWithItsOutOfFoldAccuracy() throws {
+    let outcomes = try runner().run()
+    let run = try #require(ExperimentLog.load(cache: cache).first)
+    #expect(run.id == (try #require(outcomes.first { $0.name == "evaluate" })).fingerprint)
+    #expect(run.members == 3)
+    #expect(run.metrics?.rows == dataset.trainRows)
+    #expect(run.parameters["split.folds"] == "3")
+    #expect(run.parameters["split.fold"] == nil && !run.parameters.keys.contains { $0.hasPrefix("split.2.") })
   }
 
   @Test func foldsWithAnotherHoldOutOrAnEnsemble_areErrors() throws {
