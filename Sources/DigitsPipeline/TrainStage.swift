@@ -18,11 +18,15 @@ public struct TrainStage: Stage {
     public var labelSmoothing: Float?
     /// Seeded distortions of the training images (shifts, rotation, zoom, elastic); absent = none.
     public var augmentation: Augmentation?
+    /// An exponential moving average of the weights with this decay, evaluated and saved
+    /// instead of the last step's weights (An et al. 2020: 0.999); absent = none.
+    public var emaDecay: Float?
 
     enum CodingKeys: String, CodingKey {
       case model, optimizer, epochs, schedule, augmentation
       case batchSize = "batch_size"
       case labelSmoothing = "label_smoothing"
+      case emaDecay = "ema_decay"
     }
 
     public init(
@@ -47,6 +51,7 @@ public struct TrainStage: Stage {
       schedule = try container.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
       labelSmoothing = try container.decodeIfPresent(Float.self, forKey: .labelSmoothing)
       augmentation = try container.decodeIfPresent(Augmentation.self, forKey: .augmentation)
+      emaDecay = try container.decodeIfPresent(Float.self, forKey: .emaDecay)
     }
 
     /// Throws a one-line `PipelineError` naming the first setting out of range, or a model that
@@ -59,6 +64,12 @@ public struct TrainStage: Stage {
       try optimizer.validate()
       if let smoothing = labelSmoothing {
         try check(smoothing, in: 0...1, "train.label_smoothing", "between 0 and 1")
+      }
+      if let emaDecay {
+        // 0 would be the last step's weights, 1 the initial ones: neither is an average.
+        guard emaDecay > 0, emaDecay < 1 else {
+          throw PipelineError("train.ema_decay must be greater than 0 and less than 1 (got \(emaDecay))", at: "train.ema_decay")
+        }
       }
       try augmentation?.validate()
       if let undistorted = augmentation?.undistortedLastEpochs,
@@ -120,6 +131,7 @@ public struct TrainStage: Stage {
 
     var options = TrainingOptions(epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch)
     options.labelSmoothing = settings.labelSmoothing ?? 0
+    options.weightAverageDecay = settings.emaDecay
     if let augmentation = settings.augmentation, !augmentation.isIdentity {
       let side = try NormaliseStage.imageSide(pixels: data.train.features.columns, for: "train.augmentation")
       options.augmentation = AugmentationSetup(

@@ -8,7 +8,9 @@ public enum Trainer {
   /// Every epoch: `optimizer.startEpoch`, the epoch's batches from `BatchSource` (which draws a
   /// permutation and any distortions from `generator`), then for each batch
   /// `zeroGradients → forward → loss → backward` over its chunks, and `optimizer.step`. The last
-  /// batch may be short. Deterministic for a given generator state and worker count.
+  /// batch may be short. Deterministic for a given generator state and worker count. With
+  /// `options.weightAverageDecay`, each step also moves an average of the weights toward the
+  /// model's; validation measures the average, and `model` ends as the average.
   public static func fit(
     _ model: inout Sequential, optimizer: inout any Optimizer,
     features: Tensor, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
@@ -19,6 +21,7 @@ public enum Trainer {
     let source = BatchSource(features: features, labels: labels, options: options, model: model)
     let clock = ContinuousClock()
     var history: [EpochRecord] = []
+    var average: Sequential? = options.weightAverageDecay == nil ? nil : model
     for epoch in 0..<options.epochs {
       let start = clock.now
       optimizer.startEpoch(epoch, of: options.epochs)
@@ -31,6 +34,7 @@ public enum Trainer {
           trainReplicas(&model, chunks: chunks, shares: $0, backwards: epoch % 2 == 1, source: source)
         } ?? forwardBackward(&model, chunks, batchSize: source.rows(ofBatch: batch), labelSmoothing: options.labelSmoothing)
         optimizer.step(&model)
+        if let decay = options.weightAverageDecay { average?.average(toward: model, decay: decay) }
         epochTally.add(tally, rows: source.rows(ofBatch: batch))
         onBatch(
           BatchProgress(
@@ -43,13 +47,17 @@ public enum Trainer {
         trainAccuracy: Float(epochTally.correct) / Float(epochTally.rows),
         validationLoss: nil, validationAccuracy: nil, seconds: 0, learningRate: optimizer.learningRate)
       if let validation {
-        let (loss, accuracy) = evaluate(&model, features: validation.features, labels: validation.labels)
+        // The weights training will leave: the average's, when there is one.
+        let (loss, accuracy) = average == nil
+          ? evaluate(&model, features: validation.features, labels: validation.labels)
+          : evaluate(&average!, features: validation.features, labels: validation.labels)
         (record.validationLoss, record.validationAccuracy) = (loss, accuracy)
       }
       record.seconds = seconds(start.duration(to: clock.now))
       history.append(record)
       try onEpoch(record)
     }
+    if let average { model = average }
     return history
   }
 

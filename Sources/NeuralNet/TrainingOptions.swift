@@ -21,6 +21,11 @@ public struct TrainingOptions: Sendable {
   /// validation rows, nor in the undistorted last epochs the augmentation asks for), with the
   /// images' geometry and the value of a blank pixel. Set after `init`.
   public var augmentation: AugmentationSetup?
+  /// An exponential moving average of the weights, updated after every step with this decay
+  /// (An et al. 2020 use 0.999): the average is what each epoch's validation measures and what
+  /// training leaves in the model, instead of the last step's weights. `nil`: none. Set after
+  /// `init`.
+  public var weightAverageDecay: Float?
 
   /// `accumulationRows` unless a caller says otherwise: what the pipeline's training uses.
   public static let defaultAccumulationRows = 2048

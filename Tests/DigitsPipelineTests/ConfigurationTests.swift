@@ -65,6 +65,22 @@ import Testing
     }
   }
 
+  /// ema_decay is a decay strictly between 0 and 1, and enters the train stage's parameters
+  /// (so its fingerprint) only when set: pipelines without it keep their cache entries.
+  @Test func emaDecay_isBetweenZeroAndOne_andEncodedOnlyWhenSet() throws {
+    let url = Self.repository.appending(path: "pipelines/cnn.yaml")
+    let averaged = try DigitsPipeline.loadConfiguration(from: url, overrides: ["train.ema_decay=0.999"])
+    #expect(averaged.train.emaDecay == 0.999)
+    let plain = try DigitsPipeline.loadConfiguration(from: url)
+    #expect(!String(decoding: try canonicalJSON(plain.train), as: UTF8.self).contains("ema"))
+    #expect(String(decoding: try canonicalJSON(averaged.train), as: UTF8.self).contains("\"ema_decay\":0.999"))
+    for bad in ["train.ema_decay=1", "train.ema_decay=0", "train.ema_decay=-0.5"] {
+      #expect { try DigitsPipeline.loadConfiguration(from: url, overrides: [bad]) } throws: { error in
+        "\(error)".contains("train.ema_decay must be greater than 0 and less than 1")
+      }
+    }
+  }
+
   /// A setting out of range is reported where it was written: the file's line and column, or
   /// the `--set` that gave it.
   @Test func settingOutOfRange_isPlacedAtItsLineOrItsSet() throws {

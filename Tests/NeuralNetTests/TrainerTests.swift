@@ -133,6 +133,32 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     #expect(weights(lastUndistorted) != weights(plain))
   }
 
+  /// The average after every step is decay · average + (1 − decay) · weights, replayed here from
+  /// the live weights: with a full batch and a constant rate, a run of k epochs is the first k
+  /// steps of a longer one.
+  @Test func weightAverage_isTheMovingAverageOfEveryStepsWeights() {
+    let decay: Float = 0.75
+    var rng = SeededGenerator(seed: 5)
+    var expected = Sequential(spec: spec, inputSize: 8, using: &rng).namedParameters.map(\.value)
+    for steps in 1...3 {
+      let (live, _) = train(seed: 5, options: TrainingOptions(epochs: steps, batchSize: nil))
+      for (index, weights) in live.namedParameters.map(\.value).enumerated() {
+        expected[index] = Tensor(
+          shape: weights.shape, scalars: zip(expected[index].scalars, weights.scalars).map { decay * $0 + (1 - decay) * $1 })
+      }
+    }
+    var options = TrainingOptions(epochs: 3, batchSize: nil)
+    options.weightAverageDecay = decay
+    let (averaged, history) = train(seed: 5, options: options)
+    for (got, want) in zip(averaged.namedParameters.map(\.value), expected) {
+      #expect(zip(got.scalars, want.scalars).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
+    }
+    // Validation measured the average, not the live weights.
+    let (_, liveHistory) = train(seed: 5, options: TrainingOptions(epochs: 3, batchSize: nil))
+    #expect(history.map(\.trainLoss) == liveHistory.map(\.trainLoss))
+    #expect(history.map(\.validationLoss) != liveHistory.map(\.validationLoss))
+  }
+
   @Test func cosineSchedule_annealsPerEpoch() {
     let (_, history) = train(seed: 3, schedule: .cosine, options: TrainingOptions(epochs: 4, batchSize: 64))
     let expected = (0..<4).map { e in Float(0.01 * (1 + cos(Double.pi * Double(e) / 4)) / 2) }
