@@ -20,10 +20,14 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
   /// probabilities for the image and its copies moved 1…N pixels left, right, up and down
   /// (4N + 1 views, so 4N + 1 times the inference); absent or 0 means the image alone.
   public var testTimeShift: Int?
+  /// Test-time augmentation by rotation: each prediction also averages the image rotated by −D
+  /// and +D degrees (2 more views); absent means none.
+  public var testTimeRotation: Float?
 
   enum CodingKeys: String, CodingKey {
     case name, seed, normalise, split, train, ensemble
     case testTimeShift = "test_time_shift"
+    case testTimeRotation = "test_time_rotation"
   }
 
   public init(
@@ -61,6 +65,9 @@ public struct DigitsConfiguration: Codable, Sendable, Equatable {
     let shift = testTimeShift ?? 0
     guard (0..<14).contains(shift) else {
       throw PipelineError("test_time_shift must be between 0 and 13 pixels (got \(shift))", at: "test_time_shift")
+    }
+    if let rotation = testTimeRotation {
+      try check(rotation, in: Float.leastNonzeroMagnitude...45, "test_time_rotation", "more than 0 and at most 45 degrees")
     }
     try train.validate()
     try split.validate()

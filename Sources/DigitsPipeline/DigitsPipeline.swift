@@ -55,7 +55,7 @@ public enum DigitsPipeline {
     pipelineFile: String = "(not from a file)"
   ) throws -> PipelineGraph {
     try configuration.validate()
-    let shift = configuration.testTimeShift ?? 0
+    let views = TestTimeAugmentation(testTimeShift: configuration.testTimeShift ?? 0, testTimeRotation: configuration.testTimeRotation)
     // With split.folds, fold i has its own split stage and member i trains on it; otherwise
     // every member trains on the one split.
     // A model from outside (--model) is measured on the first fold's rows, and the other folds
@@ -79,8 +79,8 @@ public enum DigitsPipeline {
     ] + splits + [
       NormaliseStage(parameters: configuration.normalise),
     ] + members + [
-      EvaluateStage(members: memberNames, splits: memberSplits, testTimeShift: shift),
-      PredictStage(members: memberNames, testTimeShift: shift),
+      EvaluateStage(members: memberNames, splits: memberSplits, augmentation: views),
+      PredictStage(members: memberNames, augmentation: views),
     ]
     let report = ReportStage(
       upstream: stages.map(\.name), members: memberNames, pipelineFile: pipelineFile,

@@ -12,10 +12,7 @@ import Tensor
 /// cross-validation (a split per fold, member i trained on split i), out of fold: every labelled
 /// row predicted by the one member that never saw it, and the figures over all of them.
 public struct EvaluateStage: Stage {
-  public struct Parameters: Codable, Sendable, Hashable {
-    /// Test-time augmentation (the pipeline file's `test_time_shift`).
-    public var testTimeShift: Int
-  }
+  public typealias Parameters = TestTimeAugmentation
   public typealias Output = Evaluation
 
   /// 2: also writes the validation probabilities (for the report's gallery of mistakes).
@@ -35,13 +32,13 @@ public struct EvaluateStage: Stage {
   let memberSplit: [Int]
 
   /// - Parameter splits: for each member, the split stage it was trained on.
-  public init(members: [String] = [StageName.train], splits: [String]? = nil, testTimeShift: Int = 0) {
+  public init(members: [String] = [StageName.train], splits: [String]? = nil, augmentation: TestTimeAugmentation = .init()) {
     let memberSplits = splits ?? members.map { _ in StageName.split }
     let distinct = memberSplits.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     self.members = members.map(Input.init)
     self.splits = distinct.map(Input.init)
     memberSplit = memberSplits.map { distinct.firstIndex(of: $0)! }
-    parameters = Parameters(testTimeShift: testTimeShift)
+    parameters = augmentation
   }
 
   /// The figures beside the submission, for scripts and for comparing runs.
@@ -61,8 +58,7 @@ public struct EvaluateStage: Stage {
       let validationLabels = validation.map { labels[$0] }
       let group = members.indices.filter { memberSplit[$0] == index }.map { members[$0] }
       let (mean, perMember) = try EnsemblePrediction.probabilities(
-        of: group, on: features.gatheringRows(validation), testTimeShift: parameters.testTimeShift,
-        normalised: normalised, context: context)
+        of: group, on: features.gatheringRows(validation), augmentation: parameters, normalised: normalised, context: context)
       rows += validation
       probabilities += mean.scalars
       if splits.count > 1 { splitAccuracies.append(Metrics(probabilities: mean, labels: validationLabels).accuracy) }

@@ -6,10 +6,7 @@ import Tensor
 
 /// Runs the trained model on test.csv and writes Kaggle's submission file.
 public struct PredictStage: Stage {
-  public struct Parameters: Codable, Sendable, Hashable {
-    /// Test-time augmentation (the pipeline file's `test_time_shift`).
-    public var testTimeShift: Int
-  }
+  public typealias Parameters = TestTimeAugmentation
   public typealias Output = Predictions
 
   /// 2: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
@@ -21,9 +18,9 @@ public struct PredictStage: Stage {
   /// The train stages whose models are averaged: one, or an ensemble's members.
   let members: [Input<TrainedModel>]
 
-  public init(members: [String] = [StageName.train], testTimeShift: Int = 0) {
+  public init(members: [String] = [StageName.train], augmentation: TestTimeAugmentation = .init()) {
     self.members = members.map(Input.init)
-    parameters = Parameters(testTimeShift: testTimeShift)
+    parameters = augmentation
   }
 
   /// Where the submission lands in the output folder.
@@ -34,7 +31,7 @@ public struct PredictStage: Stage {
     let featureArray = try NumpyFile.read(from: context.read(normalised).testFeatures)
     let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
     let probabilities = try EnsemblePrediction.probabilities(
-      of: members, on: features, testTimeShift: parameters.testTimeShift, normalised: normalised, context: context
+      of: members, on: features, augmentation: parameters, normalised: normalised, context: context
     ).mean
 
     let output = context.output(Predictions.self)

@@ -113,6 +113,17 @@ public struct Augmentation: Codable, Sendable, Hashable {
       ? (elasticField(height: height, width: width, using: &generator), elasticField(height: height, width: width, using: &generator))
       : ([], [])
 
+    return Self.warp(
+      image, angle: angle, zoom: zoom, shiftX: shiftX, shiftY: shiftY, displacement: (displacementX, displacementY),
+      height: height, width: width, background: background)
+  }
+
+  /// One image through one affine map (rotation by `angle` radians and zoom about the centre,
+  /// then a shift), plus a per-pixel displacement when given, sampled bilinearly.
+  static func warp(
+    _ image: ArraySlice<Float>, angle: Float, zoom: Float, shiftX: Float, shiftY: Float,
+    displacement: (x: [Float], y: [Float]) = ([], []), height: Int, width: Int, background: Float
+  ) -> [Float] {
     // The inverse map: for each output pixel, where in the source to read.
     let cosine = cos(angle) / zoom
     let sine = sin(angle) / zoom
@@ -126,9 +137,9 @@ public struct Augmentation: Codable, Sendable, Hashable {
         let dy = Float(y) - centreY - shiftY
         var sourceX = centreX + cosine * dx + sine * dy
         var sourceY = centreY - sine * dx + cosine * dy
-        if !displacementX.isEmpty {
-          sourceX += displacementX[y * width + x]
-          sourceY += displacementY[y * width + x]
+        if !displacement.x.isEmpty {
+          sourceX += displacement.x[y * width + x]
+          sourceY += displacement.y[y * width + x]
         }
         output[y * width + x] = bilinear(image, base: base, x: sourceX, y: sourceY, height: height, width: width, background: background)
       }
@@ -136,7 +147,7 @@ public struct Augmentation: Codable, Sendable, Hashable {
     return output
   }
 
-  private func bilinear(_ image: ArraySlice<Float>, base: Int, x: Float, y: Float, height: Int, width: Int, background: Float) -> Float {
+  private static func bilinear(_ image: ArraySlice<Float>, base: Int, x: Float, y: Float, height: Int, width: Int, background: Float) -> Float {
     let x0 = Int(x.rounded(.down))
     let y0 = Int(y.rounded(.down))
     let fx = x - Float(x0)
@@ -211,6 +222,23 @@ private final class ChunkResults: @unchecked Sendable {
   func store(_ values: [Float], at index: Int) { lock.withLock { chunks[index] = values } }
 
   func joined() -> [Float] { lock.withLock { chunks.flatMap { $0 } } }
+}
+
+/// Every image (row of `images`, `height·width` pixels) rotated by `degrees` about its centre
+/// (positive: as augmentation's positive angles turn it), sampled bilinearly; pixels from
+/// outside are `background`. The rotated views of test-time augmentation.
+/// `// (N, height·width) -> (N, height·width)`
+public func rotatedImages(_ images: Tensor, height: Int, width: Int, degrees: Float, background: Float) -> Tensor {
+  let pixels = height * width
+  precondition(images.columns == pixels, "rotatedImages expects rows of \(height)x\(width) pixels, got \(images.shape)")
+  var rotated: [Float] = []
+  rotated.reserveCapacity(images.count)
+  for image in 0..<images.rows {
+    rotated += Augmentation.warp(
+      images.scalars[(image * pixels)..<((image + 1) * pixels)], angle: degrees * .pi / 180, zoom: 1, shiftX: 0, shiftY: 0,
+      height: height, width: width, background: background)
+  }
+  return Tensor(shape: images.shape, scalars: rotated)
 }
 
 /// Every image (row of `images`, `height·width` pixels) moved `right` pixels to the right and

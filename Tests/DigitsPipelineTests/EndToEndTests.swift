@@ -157,6 +157,28 @@ import Testing
     #expect(written != perView[0].scalars)
   }
 
+  /// test_time_rotation: the image and its copies turned by −D and +D degrees, averaged; a
+  /// setting of evaluate and predict alone.
+  @Test func testTimeRotation_averagesThreeViews_andRetrainsNothing() throws {
+    try runner().run()
+    let outcomes = try runner(overrides: ["test_time_rotation=8"]).run()
+    #expect(ran(outcomes) == ["evaluate", "predict", "report"])
+    var model = try ModelFile.read(from: TrainedModel(directory: outcomes.directory(of: "train")).model).network
+    let normalised = NormalisedFeatures(directory: try outcomes.directory(of: "normalise"))
+    let array = try NumpyFile.read(from: normalised.testFeatures)
+    let features = Tensor(shape: array.shape, scalars: try array.values(as: Float.self))
+    let background = try JSONDecoder().decode(
+      NormaliseStage.Normalisation.self, from: Data(contentsOf: normalised.normalisation)).offset
+    let views = [features] + [-8, 8].map { rotatedImages(features, height: 28, width: 28, degrees: $0, background: background) }
+    let perView = views.map { Trainer.predictProbabilities(&model, features: $0) }
+    let expected = (0..<features.rows * 10).map { index in perView.reduce(0) { $0 + $1.scalars[index] } / 3 }
+    let written = try NumpyFile.read(from: Predictions(directory: outcomes.directory(of: "predict")).probabilities).values(as: Float.self)
+    #expect(Swift.zip(written, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    #expect(written != perView[0].scalars)
+    #expect(throws: PipelineError.self) { try runner(overrides: ["test_time_rotation=50"]) }
+    #expect(throws: PipelineError.self) { try runner(overrides: ["test_time_rotation=0"]) }
+  }
+
   @Test func testTimeShift_outOfRange_isAPipelineFileError() throws {
     #expect(throws: PipelineError.self) { try runner(overrides: ["test_time_shift=14"]) }
   }

@@ -104,3 +104,36 @@ import Testing
     #expect(shiftedImages(images, height: 3, width: 3, right: 3, down: 0, background: 7).scalars.allSatisfy { $0 == 7 })
   }
 }
+
+/// The rotated views of test-time augmentation.
+@Suite struct RotatedImagesTests {
+  /// A 3x3 image with one bright pixel to the right of the centre, twice (two rows of a batch).
+  let images = Tensor(shape: [2, 9], scalars: [0, 0, 0, 0, 0, 1, 0, 0, 0] + [0, 0, 0, 0, 0, 1, 0, 0, 0])
+
+  @Test func noRotation_isTheImage() {
+    #expect(rotatedImages(images, height: 3, width: 3, degrees: 0, background: 0).scalars == images.scalars)
+  }
+
+  /// A quarter turn carries the pixel right of the centre to one above or below it, as the
+  /// augmentation's positive angles turn; the background fills nothing here.
+  @Test func quarterTurns_moveThePixelAroundTheCentre() {
+    let plus = rotatedImages(images, height: 3, width: 3, degrees: 90, background: 0).scalars
+    let minus = rotatedImages(images, height: 3, width: 3, degrees: -90, background: 0).scalars
+    let above = 1, below = 7
+    for (turned, target) in [(plus, plus[above] > 0.5 ? above : below), (minus, minus[above] > 0.5 ? above : below)] {
+      for row in 0..<2 {
+        for pixel in 0..<9 {
+          #expect(abs(turned[row * 9 + pixel] - (pixel == target ? 1 : 0)) < 1e-5, "pixel \(pixel)")
+        }
+      }
+    }
+    #expect((plus[above] > 0.5) != (minus[above] > 0.5), "opposite turns go opposite ways")
+  }
+
+  @Test func outsideTheImage_isTheBackground() {
+    let turned = rotatedImages(Tensor(shape: [1, 9], scalars: [Float](repeating: 1, count: 9)), height: 3, width: 3, degrees: 45, background: -2)
+    #expect(turned.scalars[4] == 1)  // the centre stays
+    #expect(turned.scalars[0] < 1)  // a corner reads from outside
+  }
+}
+
