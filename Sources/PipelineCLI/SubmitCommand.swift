@@ -105,9 +105,12 @@ extension PipelineCommand {
       return (run, file, predict.fingerprint)
     }
 
-    /// `digits: default run 1a2b3c4d5e6f, validation 99.57% (4200 rows)`.
+    /// `digits: default run 1a2b3c4d5e6f, validation 99.57% (4200 rows)` (`out-of-fold …` with folds).
     static func message(for run: Experiment) -> String {
-      let validation = run.metrics.map { "validation \(Format.percent($0.accuracy)) (\($0.rows) rows)" } ?? "validation unknown"
+      // Cross-validation's figure is out of fold, over every labelled row.
+      let validation = run.metrics.map { metrics in
+        "\(metrics.foldAccuracies == nil ? "validation" : "out-of-fold") \(Format.percent(metrics.accuracy)) (\(metrics.rows) rows)"
+      } ?? "validation unknown"
       return "digits: \(run.pipeline ?? "?") run \(run.id.short), \(validation)"
     }
 
