@@ -77,18 +77,32 @@ public func makeOptimizer(_ spec: OptimizerSpec, schedule: LearningRateSchedule 
   GradientDescent(spec: spec, schedule: schedule, parameterShapes: model.namedTrainableParameters.map(\.value.shape))
 }
 
-/// The learning rate per epoch `e` of `E`, from the optimizer's base rate `η`.
+/// The learning rate per epoch `e` of `E`, from the optimizer's base rate `η`. The pipeline
+/// file spells them `constant`, `cosine` and `one_cycle`.
 public enum LearningRateSchedule: String, Codable, Sendable, Hashable {
   /// `η_e = η`
   case constant
   /// `η_e = η·(1 + cos(π·e/E))/2`: cosine annealing towards 0, stepped per epoch
   /// (torch's `CosineAnnealingLR(T_max=E)` stepped once per epoch).
   case cosine
+  /// Smith's one cycle with torch's `OneCycleLR` defaults, stepped per epoch rather than per
+  /// batch: from η/25 up to η over the first 30% of the epochs, then down to η/25·10⁻⁴, both
+  /// halves along a cosine.
+  case oneCycle = "one_cycle"
 
   public func learningRate(base: Float, epoch: Int, epochs: Int) -> Float {
     switch self {
-    case .constant: base
-    case .cosine: Float(Double(base) * (1 + cos(Double.pi * Double(epoch) / Double(max(epochs, 1)))) / 2)
+    case .constant: return base
+    case .cosine: return Float(Double(base) * (1 + cos(Double.pi * Double(epoch) / Double(max(epochs, 1)))) / 2)
+    case .oneCycle:
+      let peak = Double(base)
+      let (start, end) = (peak / 25, peak / 25 / 1e4)
+      let rising = min(max(1, Int((0.3 * Double(epochs)).rounded())), max(epochs - 1, 0))
+      /// From `a` at t = 0 to `b` at t = 1 along half a cosine.
+      func cosine(_ t: Double, from a: Double, to b: Double) -> Float { Float(b + (a - b) * (1 + cos(Double.pi * t)) / 2) }
+      return epoch < rising
+        ? cosine(Double(epoch) / Double(rising), from: start, to: peak)
+        : cosine(Double(epoch - rising) / Double(epochs - rising), from: peak, to: end)
     }
   }
 }

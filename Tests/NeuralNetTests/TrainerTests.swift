@@ -166,6 +166,18 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     #expect(history.first!.learningRate == 0.01)
   }
 
+  /// One cycle over 10 epochs: 3 rising from η/25 to η, 7 falling towards η/25·10⁻⁴, each along
+  /// a cosine; one epoch is the peak rate.
+  @Test func oneCycleSchedule_risesThenFalls() throws {
+    let rates = (0..<10).map { LearningRateSchedule.oneCycle.learningRate(base: 0.01, epoch: $0, epochs: 10) }
+    let rising = (0..<3).map { e in 0.0004 + (0.01 - 0.0004) * (1 - cos(Double.pi * Double(e) / 3)) / 2 }
+    let falling = (0..<7).map { e in 0.00000004 + (0.01 - 0.00000004) * (1 + cos(Double.pi * Double(e) / 7)) / 2 }
+    for (rate, expected) in zip(rates, rising + falling) { #expect(abs(Double(rate) - expected) < 2e-9, "\(rates)") }
+    #expect(rates[3] == 0.01 && rates.max() == 0.01)
+    #expect(LearningRateSchedule.oneCycle.learningRate(base: 0.01, epoch: 0, epochs: 1) == 0.01)
+    #expect(try JSONDecoder().decode(LearningRateSchedule.self, from: Data("\"one_cycle\"".utf8)) == .oneCycle)
+  }
+
   @Test func callbacks_reportEveryBatchAndEpoch() throws {
     let (x, y) = blobs(100, seed: 5)
     var rng = SeededGenerator(seed: 5)
