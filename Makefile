@@ -121,10 +121,11 @@ demo: build
 
 # Needs no build: the same lock as `pipeline clean` (flock(2) on the cache's .lock, which every
 # run holds shared, here through util-linux's flock), so it refuses while a run uses the cache.
-# Published files stay.
+# The lock file itself stays, as pipeline clean leaves it. Published files stay.
 clean:
-	@if [ -d "$(CACHE_DIR)" ]; then \
-	  flock --nonblock --exclusive "$(CACHE_DIR)/.lock" rm -rf "$(CACHE_DIR)" && echo "removed $(CACHE_DIR)" \
+	@if [ -d "$(CACHE_DIR)" ] && [ -n "$$(ls -A "$(CACHE_DIR)" | grep -vx .lock)" ]; then \
+	  flock --nonblock --exclusive "$(CACHE_DIR)/.lock" find "$(CACHE_DIR)" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} + \
+	    && echo "removed $(CACHE_DIR)" \
 	    || { echo "make clean: $(CACHE_DIR): a run is using this cache" >&2; exit 1; }; \
 	else echo "nothing to clean in $(CACHE_DIR)"; fi
 

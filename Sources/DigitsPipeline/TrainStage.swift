@@ -132,6 +132,18 @@ public struct TrainStage: Stage {
     var options = TrainingOptions(epochs: settings.epochs, batchSize: settings.batchSize.rowsPerBatch)
     options.labelSmoothing = settings.labelSmoothing ?? 0
     options.weightAverageDecay = settings.emaDecay
+    if let decay = settings.emaDecay {
+      // Without a warm-up, the average keeps decay^steps of the random initial weights.
+      let rows = data.train.labels.count
+      let stepsPerEpoch: Int = settings.batchSize.rowsPerBatch.map { batch in (rows + batch - 1) / batch } ?? 1
+      let steps = settings.epochs * stepsPerEpoch
+      let initial = pow(Double(decay), Double(steps))
+      if initial > 0.01 {
+        context.log(String(
+          format: "warning: after %d steps the average of the weights still holds %.0f%% of the initial ones; "
+            + "a smaller train.ema_decay (or more steps) averages the trained weights", steps, initial * 100))
+      }
+    }
     if let augmentation = settings.augmentation, !augmentation.isIdentity {
       let side = try NormaliseStage.imageSide(pixels: data.train.features.columns, for: "train.augmentation")
       options.augmentation = AugmentationSetup(

@@ -44,6 +44,8 @@ extension CacheStore {
   public func removeUnlessInUse(_ id: EntryID, dryRun: Bool = false) throws -> Bool {
     let lock = try entryLock(stage: id.stage, fingerprint: id.fingerprint)
     guard try lock.lock(.exclusive, wait: false) else { return false }
+    // Gone already (another gc): nothing to do.
+    guard FileManager.default.fileExists(atPath: entryDirectory(stage: id.stage, fingerprint: id.fingerprint).path) else { return true }
     if !dryRun { try remove(id) }
     return true
   }

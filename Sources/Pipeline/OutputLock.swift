@@ -11,6 +11,8 @@ public final class FileLock: @unchecked Sendable {
   public enum Mode: Sendable { case shared, exclusive }
 
   public let path: String
+  /// The lock file's name, without its folder.
+  public var name: String { URL(filePath: path).lastPathComponent }
   private let descriptor: Int32
 
   /// Opens (creating) the file; takes no lock yet.
@@ -23,8 +25,10 @@ public final class FileLock: @unchecked Sendable {
     self.descriptor = descriptor
   }
 
-  /// Takes the lock in `mode`, or converts the one held to it. Returns false, holding what it
-  /// held before, when `wait` is false and another process's lock conflicts.
+  /// Takes the lock in `mode`, or converts the one held to it. Returns false when `wait` is
+  /// false and another process's lock conflicts. A conversion is not atomic on Linux: the lock
+  /// held is dropped first, so after a refused one nothing is held, and another process may
+  /// take the lock in between.
   @discardableResult
   public func lock(_ mode: Mode, wait: Bool) throws -> Bool {
     let operation = mode == .shared ? LOCK_SH : LOCK_EX
@@ -36,6 +40,9 @@ public final class FileLock: @unchecked Sendable {
     return true
   }
 
+  /// Lets go of the lock (the file stays open, to be locked again).
+  public func unlock() { flock(descriptor, LOCK_UN) }
+
   deinit {
     flock(descriptor, LOCK_UN)
     close(descriptor)
@@ -43,7 +50,8 @@ public final class FileLock: @unchecked Sendable {
 }
 
 /// An exclusive lock on an output folder (`<output>/.lock`), held while a run writes the
-/// folder's own files (submission.csv, the report), so those come from one run at a time.
+/// folder's own files (submission.csv, metrics.json, the report), all of them at once, so the
+/// folder holds one run's set at a time.
 public final class OutputLock: Sendable {
   private let file: FileLock
 

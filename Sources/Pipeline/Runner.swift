@@ -162,7 +162,8 @@ public struct Runner: Sendable {
   ///   own lock, so a run that needs an entry another run is computing waits for it (or, when
   ///   `waitForLock` is false, fails at once) and then uses it; runs that need different entries
   ///   go on side by side. An entry a run uses is locked shared until the run returns, so gc
-  ///   cannot remove it. Published files are written under the output folder's lock.
+  ///   cannot remove it. Published files are written together at the end, under the output
+  ///   folder's lock.
   @discardableResult
   public func run(
     target: String? = nil, force: Bool = false, dryRun: Bool = false, skipping: [String] = [],
@@ -226,6 +227,7 @@ public struct Runner: Sendable {
     }
 
     var outcomes: [StageOutcome] = []
+    var toPublish: [(stage: any Stage, directory: URL)] = []
     for stage in planned where needed.contains(stage.name) {
       let directory = cache.entryDirectory(stage: stage.name, fingerprint: stage.fingerprint)
       if dryRun {
@@ -236,10 +238,16 @@ public struct Runner: Sendable {
       }
       let lock = try cache.entryLock(stage: stage.name, fingerprint: stage.fingerprint)
       var runs = willRun.contains(stage.name)
+      var removedMeanwhile = false
       if !runs {
         try take(lock, .shared, of: stage, waiting: waitForLock)
         // Removed since the plan was made (by gc, or another run replacing a damaged entry).
-        if case .hit = cache.lookup(stage: stage.name, fingerprint: stage.fingerprint, verification: .sizes) {} else { runs = true }
+        if case .hit = cache.lookup(stage: stage.name, fingerprint: stage.fingerprint, verification: .sizes) {} else {
+          (runs, removedMeanwhile) = (true, true)
+          // flock converts by dropping the lock first on Linux, and on NFS waits holding it, so
+          // two runs could each wait for the other: let go before asking for it exclusive.
+          lock.unlock()
+        }
       }
       var seconds: Double?
       if runs {
@@ -253,22 +261,33 @@ public struct Runner: Sendable {
           reporter.report(.info("[\(stage.name)] computed by another run meanwhile"))
         } else {
           let reason = forced.contains(stage.name) ? "forced"
+            : removedMeanwhile ? "its cache entry was removed while this run was starting"
             : stage.state == .fresh ? "cache entry damaged"
             : stage.state == .stale ? stage.changes.joined(separator: "; ") : "not in the cache"
           seconds = try execute(stage.stage, planned: stage, reason: reason, runStarted: runStarted)
           reporter.report(.stageFinished(stage: stage.name, seconds: seconds!))
         }
-        try lock.lock(.shared, wait: true)  // others may read it from now on
+        // Others may read it from now on. The conversion lets go for an instant, in which gc
+        // could take the entry: then it is gone, and this run says so rather than read nothing.
+        try lock.lock(.shared, wait: true)
+        guard case .hit = cache.lookup(stage: stage.name, fingerprint: stage.fingerprint, verification: .sizes) else {
+          throw PipelineError("the cache entry of \(stage.name) (\(stage.fingerprint.short)) was removed (by gc?) as this run finished it; run again")
+        }
       }
       if seconds == nil { reporter.report(.stageSkipped(stage: stage.name, fingerprint: stage.fingerprint)) }
       held.append(lock)
-      if !stage.stage.published.isEmpty {
-        let output = try OutputLock(directory: outputDirectory, wait: true)
-        try withExtendedLifetime(output) { try publish(stage: stage.stage, from: directory) }
-      }
+      if !stage.stage.published.isEmpty { toPublish.append((stage.stage, directory)) }
       outcomes.append(StageOutcome(
         name: stage.name, fingerprint: stage.fingerprint, action: seconds.map { .ran(seconds: $0) } ?? .cached,
         directory: directory))
+    }
+    // All of a run's published files at once, under the output folder's lock, so the folder
+    // never holds one run's submission beside another's report.
+    if !toPublish.isEmpty {
+      let output = try OutputLock(directory: outputDirectory, wait: true)
+      try withExtendedLifetime(output) {
+        for (stage, directory) in toPublish { try publish(stage: stage, from: directory) }
+      }
     }
     return outcomes
   }
@@ -276,7 +295,9 @@ public struct Runner: Sendable {
   /// Takes an entry's lock, waiting (and saying so) while another run holds it, unless told not to.
   private func take(_ lock: FileLock, _ mode: FileLock.Mode, of stage: PlannedStage, waiting: Bool) throws {
     guard try !lock.lock(mode, wait: false) else { return }
-    let what = "another run is computing or removing the cache entry of \(stage.name) (\(stage.fingerprint.short))"
+    let what = mode == .shared
+      ? "another run is computing or removing the cache entry of \(stage.name) (\(stage.fingerprint.short))"
+      : "another run is computing or using the cache entry of \(stage.name) (\(stage.fingerprint.short))"
     guard waiting else { throw PipelineError("\(cache.root.path): \(what)") }
     reporter.report(.info("[\(stage.name)] waiting: \(what)…"))
     try lock.lock(mode, wait: true)

@@ -23,9 +23,9 @@ struct Experiments: ParsableCommand {
     @Option(help: ArgumentHelp("The cache to read instead (default: $\(CacheOption.variable), else OUTPUT/cache).", valueName: "DIR"))
     var cache: String?
 
-    func experiments() -> [Experiment] {
+    func experiments() throws -> [Experiment] {
       let folder = URL(filePath: output, directoryHint: .isDirectory)
-      return Experiments.runs(in: CacheOption.store(cache, output: folder), output: folder)
+      return Experiments.runs(in: try CacheOption.store(cache, output: folder), output: folder)
     }
   }
 
@@ -74,7 +74,7 @@ struct Experiments: ParsableCommand {
     }
 
     func run() throws {
-      let experiments = source.experiments()
+      let experiments = try failing { try source.experiments() }
       if let id {
         let experiment = try failing { try ExperimentLog.find(id, in: experiments) }
         print(json ? try readableJSON(ExperimentJSON(experiment, withStages: true)) : experiment.detail())
@@ -113,7 +113,7 @@ struct Experiments: ParsableCommand {
     var json = false
 
     func run() throws {
-      let experiments = source.experiments()
+      let experiments = try failing { try source.experiments() }
       let diff = try failing {
         ExperimentDiff(try ExperimentLog.find(old, in: experiments), try ExperimentLog.find(new, in: experiments), allParameters: all)
       }

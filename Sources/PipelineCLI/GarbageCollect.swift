@@ -37,15 +37,20 @@ extension PipelineCommand {
 
     func run() throws {
       let folder = URL(filePath: output, directoryHint: .isDirectory)
-      let store = CacheOption.store(cache, output: folder)
       try failing {
+        let store = try CacheOption.store(cache, output: folder)
+        // Held as a run holds it, so clean does not delete the cache (and its locks) meanwhile.
+        let usage = try store.usageLock()
+        try usage.lock(.shared, wait: true)
+        defer { withExtendedLifetime(usage) {} }
         let collection = try CacheCollection(
           cache: store, outputDirectory: folder, pipelineFiles: try pipelineFiles().map { URL(filePath: $0) },
           input: URL(filePath: input), keepLast: keepLast)
         var removed: [Manifest] = []
         var inUse: [Manifest] = []
         for entry in collection.removing {
-          if try store.removeUnlessInUse(entry.id, dryRun: dryRun) { removed.append(entry) } else { inUse.append(entry) }
+          // A dry run takes no lock, so it cannot make a run started with --no-wait fail.
+          if try dryRun || store.removeUnlessInUse(entry.id) { removed.append(entry) } else { inUse.append(entry) }
         }
         print(report(removing: removed, keeping: collection.keeping, inUse: inUse))
         if !dryRun {
@@ -69,7 +74,9 @@ extension PipelineCommand {
         }))
       }
       lines.append("\(dryRun ? "would remove" : "removed") \(removing.count) entries (\(size(removing))); kept \(keeping.count) (\(size(keeping)))")
-      if !inUse.isEmpty {
+      if dryRun {
+        lines.append("(an entry a running pipeline builds or uses when gc runs is left)")
+      } else if !inUse.isEmpty {
         lines.append("left \(inUse.count) (\(size(inUse))) that a running pipeline uses: "
           + inUse.map { "\($0.stage) \($0.fingerprint.short)" }.joined(separator: ", "))
       }

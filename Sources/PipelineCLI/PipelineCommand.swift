@@ -72,7 +72,7 @@ struct Locations: ParsableArguments {
       pretrainedModel: model.map { URL(filePath: $0) }, pipelineFile: pipeline)
     return Runner(
       graph: graph, outputDirectory: outputURL, reporter: reporter, scratch: scratch, machine: machine,
-      pipelineName: configuration.name, cache: CacheOption.store(cache, output: outputURL))
+      pipelineName: configuration.name, cache: try CacheOption.store(cache, output: outputURL))
   }
 }
 
@@ -80,10 +80,16 @@ struct Locations: ParsableArguments {
 enum CacheOption {
   static let variable = "DIGITS_CACHE"
 
-  static func store(_ option: String?, output: URL) -> CacheStore {
+  /// The output folder itself cannot be the cache: its lock would be the cache's, and clean
+  /// would delete its published files.
+  static func store(_ option: String?, output: URL) throws -> CacheStore {
     let directory = option ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
-    return directory.map { CacheStore(root: URL(filePath: $0, directoryHint: .isDirectory)) }
-      ?? CacheStore(outputDirectory: output)
+    guard let directory else { return CacheStore(outputDirectory: output) }
+    let root = URL(filePath: directory, directoryHint: .isDirectory)
+    guard root.standardizedFileURL.path != output.standardizedFileURL.path else {
+      throw PipelineError("\(directory): the cache cannot be the output folder itself; use a folder of its own (the default is OUTPUT/cache)")
+    }
+    return CacheStore(root: root)
   }
 }
 
@@ -172,9 +178,10 @@ extension PipelineCommand {
     var cache: String?
 
     func run() throws {
-      let store = CacheOption.store(cache, output: URL(filePath: output, directoryHint: .isDirectory))
       try failing {
-        guard FileManager.default.fileExists(atPath: store.root.path) else {
+        let store = try CacheOption.store(cache, output: URL(filePath: output, directoryHint: .isDirectory))
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: store.root.path)) ?? []
+        guard contents.contains(where: { $0 != ".lock" }) else {
           print("nothing to clean in \(store.root.relativePath)")
           return
         }
@@ -183,7 +190,11 @@ extension PipelineCommand {
           throw PipelineError("\(store.root.path): a run is using this cache")
         }
         try withExtendedLifetime(usage) {
-          try FileManager.default.removeItem(at: store.root)
+          // Everything but the lock file itself: a run waiting on it holds it open, and would
+          // otherwise get its lock on a file no later run or clean could see.
+          for name in try FileManager.default.contentsOfDirectory(atPath: store.root.path) where name != usage.name {
+            try FileManager.default.removeItem(at: store.root.appending(path: name))
+          }
           print("removed \(store.root.relativePath)")
         }
       }

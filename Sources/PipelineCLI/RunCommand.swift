@@ -35,7 +35,7 @@ extension PipelineCommand {
     @Option(help: "Worker threads for the network's kernels (OpenBLAS runs on each worker's own thread). Results are bit-identical for a given machine, seed and thread count.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    @Flag(name: .customLong("no-wait"), help: "Fail at once when another run holds the output folder, instead of waiting.")
+    @Flag(name: .customLong("no-wait"), help: "Fail at once when another run is computing a cache entry this run needs (or the cache is being cleaned), instead of waiting.")
     var noWait = false
 
     @Flag(help: "Print what ran, what was cached and where the submission is as JSON (logs stay on standard error).")

@@ -36,7 +36,7 @@ extension PipelineCommand {
 
     func run() throws {
       let folder = URL(filePath: output, directoryHint: .isDirectory)
-      let store = CacheOption.store(cache, output: folder)
+      let store = try failing { try CacheOption.store(cache, output: folder) }
       let (run, file, predict) = try failing { try chosenSubmission(in: store, output: folder) }
       let bytes = try failing { try Data(contentsOf: file) }
       _ = try failing { try Submission.labels(in: bytes, file: file.relativePath, rows: Submission.kaggleRows) }

@@ -113,6 +113,13 @@ import Testing
     running.process.interrupt()
     _ = try running.finish(within: 10)
     #expect(try RunningPipeline(executable: ProcessTests.executable, arguments: ["clean", "--cache", cache.path]).finish(within: 30).status == 0)
-    #expect(!FileManager.default.fileExists(atPath: cache.path))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path) == [".lock"])
+  }
+
+  /// The output folder cannot be the cache: the two locks would be one file.
+  @Test func cacheThatIsTheOutputFolder_isRefused() throws {
+    let run = try start("medium", into: "a", ["--cache", output("a").path])
+    let (status, _, errors) = try run.finish(within: 30)
+    #expect(status == 1 && errors.contains("the cache cannot be the output folder itself"), "\(errors)")
   }
 }

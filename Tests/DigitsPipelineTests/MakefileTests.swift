@@ -67,7 +67,8 @@ import Testing
     try Data("1,2\n".utf8).write(to: output.appending(path: "submission.csv"))
     let cleaned = try make(["clean", "OUTPUT=\(output.path)"])
     #expect(cleaned.status == 0 && cleaned.output.contains("removed"), "\(cleaned.output)")
-    #expect(!FileManager.default.fileExists(atPath: output.appending(path: "cache").path))
+    // Only the lock file stays: a run waiting on it holds it open.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: output.appending(path: "cache").path) == [".lock"])
     #expect(FileManager.default.fileExists(atPath: output.appending(path: "submission.csv").path))
     #expect(try make(["clean", "OUTPUT=\(output.path)"]).output.contains("nothing to clean"))
   }

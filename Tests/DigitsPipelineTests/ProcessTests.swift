@@ -94,7 +94,7 @@ import Testing
     let second = try start(["--no-wait"])
     let (status, _, errors) = try second.finish(within: 30)
     #expect(status == 1)
-    #expect(errors.contains("another run is computing or removing the cache entry of train"), "\(errors)")
+    #expect(errors.contains("another run is computing or using the cache entry of train"), "\(errors)")
     first.process.interrupt()
     _ = try first.finish(within: 10)
   }

@@ -219,10 +219,13 @@ import Testing
     let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: stageFolder.path)) ?? []
     #expect(leftovers.isEmpty)
     #expect(try runner(fail: true).plan().last?.state == .missing)
+    // A run publishes its files together at the end: a failed one publishes none.
+    #expect(!FileManager.default.fileExists(atPath: output.appending(path: "result.txt").path))
     // The stages before it were committed and stay cached.
     log.reset()
     try runner(fail: false).run()
     #expect(log.runs == ["fail"])
+    #expect(try published() == "ABAB")
   }
 
   @Test func leftoverTemporaryFolder_isRemovedByTheNextRun() throws {
