@@ -18,7 +18,7 @@ CACHE_DIR = $(or $(CACHE),$(DIGITS_CACHE),$(OUTPUT)/cache)
 # never parses it: quotes and backquotes arrive as written (a $ is make's own: write $$).
 MESSAGE  ?=
 export MESSAGE
-# Pipelines `make bench` runs from an empty cache (all four: about 36 minutes here, 24 of them the default).
+# Pipelines `make bench` runs from an empty cache (all four: about 62 minutes here, 50 of them the default).
 BENCH_PIPELINES ?= pipelines/seed.yaml pipelines/mlp.yaml pipelines/cnn.yaml pipelines/default.yaml
 
 SWIFT    ?= swift

@@ -7,8 +7,9 @@ Usage: bench/pipelines.py [--binary .build/release/pipeline] [--input input/digi
                           [--threads N] [PIPELINE.yaml ...]
 
 Figures come from the cache entries' manifests (each records its stage's run time) and from the
-evaluate stage's metrics.json, so they are the pipeline's own measurements, not a wrapper's. An
-ensemble's train stages (train, train.2, ...) are summed in the train column. Peak memory is the
+evaluate stage's metrics.json, so they are the pipeline's own measurements, not a wrapper's (with
+cross-validation the accuracy is out of fold, over every labelled row). An ensemble's train stages
+(train, train.2, ...) are summed in the train column, and a cross-validation's splits in split. Peak memory is the
 pipeline process's maximum resident set size, from wait4(2).
 """
 import argparse, glob, json, os, shutil, subprocess, sys, tempfile, time
@@ -30,8 +31,9 @@ def run(binary, pipeline, data, threads):
             raise SystemExit(f"{pipeline}: pipeline exited with status {process.returncode}")
         seconds = {}
         for stage in STAGES:
-            folders = [stage] + ([os.path.basename(f) for f in glob.glob(os.path.join(output, "cache", "train.*"))]
-                                 if stage == "train" else [])
+            # An ensemble's train.2, … and a cross-validation's split.2, … count with their group.
+            folders = [stage] + ([os.path.basename(f) for f in glob.glob(os.path.join(output, "cache", f"{stage}.*"))]
+                                 if stage in ("split", "train") else [])
             manifests = [m for f in folders for m in glob.glob(os.path.join(output, "cache", f, "*", "manifest.json"))]
             seconds[stage] = sum(json.load(open(m))["seconds"] for m in manifests)
         metrics_path = glob.glob(os.path.join(output, "cache", "evaluate", "*", "metrics.json"))[0]

@@ -15,8 +15,9 @@ import Testing
     let configuration = try DigitsPipeline.loadConfiguration(from: url)
     #expect(configuration.name == name)
     let graph = try DigitsPipeline.graph(configuration: configuration, input: URL(filePath: "/dev/null"))
-    let members = ["train"] + (1..<configuration.memberCount).map { "train.\($0 + 1)" }
-    #expect(graph.names == ["unpack", "parse", "split", "normalise"] + members + ["evaluate", "predict", "report"])
+    let members = (1...configuration.memberCount).map(StageName.train(member:))
+    let splits = configuration.split.folds.map { (1...$0).map(StageName.split(fold:)) } ?? [StageName.split]
+    #expect(graph.names == ["unpack", "parse"] + splits + ["normalise"] + members + ["evaluate", "predict", "report"])
   }
 
   @Test func seedPipeline_isTheOriginalNetwork() throws {
