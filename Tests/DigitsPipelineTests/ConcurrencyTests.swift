@@ -10,18 +10,11 @@ import Testing
   let zip: URL
   var cache: URL { folder.url.appending(path: "shared-cache", directoryHint: .isDirectory) }
 
-  /// Trains for a few seconds, long enough for a second process to arrive meanwhile.
-  static let pipeline = """
-    name: medium
-    seed: 1
-    normalise: {scaling: unit}
-    split: {validation_rows: 40}
-    train:
-      model: {init: he, layers: [{dense: 256}, relu, {dense: 10}]}
-      optimizer: {kind: sgd, learning_rate: 0.01}
-      epochs: 150
-      batch_size: 8
-    """
+  /// ProcessTests' slow pipeline cut to a few seconds of training: long enough for a second
+  /// process to arrive meanwhile, short enough to wait for.
+  static let pipeline = ProcessTests.slowPipeline
+    .replacingOccurrences(of: "name: slow", with: "name: medium")
+    .replacingOccurrences(of: "epochs: 100000", with: "epochs: 150")
 
   init() throws {
     folder = try TemporaryFolder()
