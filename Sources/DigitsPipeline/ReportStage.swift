@@ -139,9 +139,7 @@ public struct ReportStage: Stage {
   /// A stage's parameters as `exp show` lists them: flattened paths, then each file it reads
   /// from outside the cache by the start of its SHA-256; in path order.
   static func parameterRows(_ entry: Manifest) -> [ReportDocument.Parameter] {
-    var paths = ParameterPaths.flatten(entry.parameters)
-    for (role, hash) in entry.externalFiles { paths[role] = hash.short }
-    return paths.sorted { $0.key < $1.key }.map { ReportDocument.Parameter(path: $0.key, value: $0.value) }
+    entry.flatParameters.sorted { $0.key < $1.key }.map { ReportDocument.Parameter(path: $0.key, value: $0.value) }
   }
 
   /// Validation rows whose predicted class is wrong, most confident first.

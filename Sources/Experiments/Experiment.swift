@@ -6,7 +6,7 @@ import Pipeline
 /// from. Its identity is the evaluate entry's fingerprint, as the logs print it.
 public struct Experiment: Sendable {
   /// One stage of the run: an entry of the cache.
-  public struct StageRecord: Sendable {
+  public struct StageRecord: Sendable, Encodable {
     public var name: String
     public var fingerprint: Fingerprint
     public var created: Date
@@ -130,11 +130,9 @@ public enum ExperimentLog {
   }
 
   private static func record(_ entry: Manifest) -> Experiment.StageRecord {
-    var parameters = ParameterPaths.flatten(entry.parameters)
-    for (role, hash) in entry.externalFiles { parameters[role] = hash.short }
-    return Experiment.StageRecord(
+    Experiment.StageRecord(
       name: entry.stage, fingerprint: entry.fingerprint, created: entry.created, seconds: entry.seconds,
-      version: entry.version, parameters: parameters, machine: entry.machine)
+      version: entry.version, parameters: entry.flatParameters, machine: entry.machine)
   }
 
   /// The one run whose id starts with `prefix` (at least 4 hex digits).

@@ -5,16 +5,6 @@ import Report
 
 /// A run as `--json` prints it: the table's figures by name, and with `stages`, the whole run.
 public struct ExperimentJSON: Encodable, Sendable {
-  public struct Stage: Encodable, Sendable {
-    var name: String
-    var fingerprint: Fingerprint
-    var created: Date
-    var seconds: Double
-    var version: Int
-    var parameters: [String: String]
-    var machine: [String]?
-  }
-
   var id: String
   var fingerprint: Fingerprint
   var evaluated: Date
@@ -29,7 +19,7 @@ public struct ExperimentJSON: Encodable, Sendable {
   var trainingSeconds: Double
   var currentSubmission: Bool
   var kaggle: [KaggleSubmission]
-  var stages: [Stage]?
+  var stages: [Experiment.StageRecord]?
 
   enum CodingKeys: String, CodingKey {
     case id, fingerprint, evaluated, pipeline, parameters, accuracy, loss, errors, rows, members, kaggle, stages
@@ -53,10 +43,7 @@ public struct ExperimentJSON: Encodable, Sendable {
     trainingSeconds = experiment.trainingSeconds
     currentSubmission = experiment.isCurrentSubmission
     kaggle = experiment.kaggleSubmissions
-    stages = withStages ? experiment.stages.map {
-      Stage(name: $0.name, fingerprint: $0.fingerprint, created: $0.created, seconds: $0.seconds,
-            version: $0.version, parameters: $0.parameters, machine: $0.machine)
-    } : nil
+    stages = withStages ? experiment.stages : nil
   }
 }
 

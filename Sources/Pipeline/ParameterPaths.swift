@@ -99,3 +99,14 @@ private indirect enum JSONValue: Decodable {
     }
   }
 }
+
+extension Manifest {
+  /// What the entry's fingerprint covers, as flat paths: its parameters, and each external file
+  /// it read under its role (`archive`, `model`) as the start of its content hash. The one
+  /// spelling of an entry's settings in `exp show` and the report.
+  public var flatParameters: [String: String] {
+    var paths = ParameterPaths.flatten(parameters)
+    for (role, hash) in externalFiles { paths[role] = hash.short }
+    return paths
+  }
+}
