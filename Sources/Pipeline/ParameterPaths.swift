@@ -10,15 +10,11 @@ import Foundation
 public enum ParameterPaths {
   /// `[:]` when the text is not JSON (it always is in a manifest the runner wrote).
   public static func flatten(_ canonicalJSON: String) -> [String: String] {
-    guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(canonicalJSON.utf8)) else { return [:] }
+    guard let value = liftedTop(canonicalJSON) else { return [:] }
     var paths: [String: String] = [:]
-    guard case .object(var top) = value else {
+    guard case .object(let top) = value else {
       paths[""] = value.text
       return paths
-    }
-    if case .object(let settings)? = top["settings"] {
-      top["settings"] = nil
-      top.merge(settings) { outer, _ in outer }
     }
     if !top.isEmpty { add(.object(top), at: "", to: &paths) }
     return paths
@@ -30,16 +26,46 @@ public enum ParameterPaths {
     (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)))?.text
   }
 
-  /// What changed between two flattened sets, one line each, in path order: `epochs 12 → 30`,
-  /// `+ shift 2` for a path only `new` has, `- shift 2` for one only `old` had.
-  public static func changes(from old: [String: String], to new: [String: String]) -> [String] {
-    Set(old.keys).union(new.keys).sorted().compactMap { path in
-      switch (old[path], new[path]) {
-      case let (before?, after?) where before != after: "\(path) \(before) → \(after)"
-      case let (nil, after?): "+ \(path) \(after)"
-      case let (before?, nil): "- \(path) \(before)"
-      default: nil
+  /// What changed between two stages' canonical parameters, one line each, in path order:
+  /// `epochs 12 → 30`, `+ shift 2` for a path only `new` has, `- shift 2` for one only `old`
+  /// had. Paths are `flatten`'s, except that two lists of the same length are compared element
+  /// by element, so a padding changed in one layer reads `model.layers[3].conv2d.padding 1 → 0`
+  /// rather than as both whole lists; lists of different lengths are shown whole.
+  public static func changes(from oldJSON: String, to newJSON: String) -> [String] {
+    var lines: [String] = []
+    compare(liftedTop(oldJSON) ?? .object([:]), liftedTop(newJSON) ?? .object([:]), at: "", into: &lines)
+    return lines
+  }
+
+  /// The top-level object with the `settings` section's keys lifted, as `flatten` reads it.
+  private static func liftedTop(_ canonicalJSON: String) -> JSONValue? {
+    guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(canonicalJSON.utf8)) else { return nil }
+    guard case .object(var top) = value else { return value }
+    if case .object(let settings)? = top["settings"] {
+      top["settings"] = nil
+      top.merge(settings) { outer, _ in outer }
+    }
+    return .object(top)
+  }
+
+  private static func compare(_ old: JSONValue?, _ new: JSONValue?, at path: String, into lines: inout [String]) {
+    switch (old, new) {
+    case (.object, .object), (nil, .object), (.object, nil):
+      // A section only one side has is flattened as `flatten` would: `+ optimizer.learning_rate 0.001`.
+      let before = old?.members ?? [:], after = new?.members ?? [:]
+      if before.isEmpty && after.isEmpty && (old == nil || new == nil) {
+        lines.append(old == nil ? "+ \(path) {}" : "- \(path) {}")
       }
+      for key in Set(before.keys).union(after.keys).sorted() {
+        compare(before[key], after[key], at: path.isEmpty ? key : "\(path).\(key)", into: &lines)
+      }
+    case let (.array(before)?, .array(after)?) where before.count == after.count:
+      for (index, (a, b)) in zip(before, after).enumerated() { compare(a, b, at: "\(path)[\(index)]", into: &lines) }
+    case let (before?, after?):
+      if before.text != after.text { lines.append("\(path) \(before.text) → \(after.text)") }
+    case let (nil, after?): lines.append("+ \(path) \(after.text)")
+    case let (before?, nil): lines.append("- \(path) \(before.text)")
+    case (nil, nil): break
     }
   }
 
@@ -79,6 +105,11 @@ private indirect enum JSONValue: Decodable {
     } else {
       self = .object(try container.decode([String: JSONValue].self))
     }
+  }
+
+  /// An object's members; nil for any other value.
+  var members: [String: JSONValue]? {
+    if case .object(let members) = self { members } else { nil }
   }
 
   /// YAML flow style, as a pipeline file would spell the value.

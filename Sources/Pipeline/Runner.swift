@@ -133,7 +133,7 @@ public struct Runner: Sendable {
   ) -> [String] {
     var lines: [String] = []
     if entry.version != version { lines.append("code version \(entry.version) → \(version)") }
-    lines += ParameterPaths.changes(from: ParameterPaths.flatten(entry.parameters), to: ParameterPaths.flatten(parameters))
+    lines += ParameterPaths.changes(from: entry.parameters, to: parameters)
     for name in Set(entry.inputs.keys).union(inputs.keys).sorted() {
       switch (entry.inputs[name], inputs[name]) {
       case let (before?, after?) where before != after: lines.append("\(name) changed")

@@ -43,9 +43,23 @@ import Testing
   }
 
   @Test func changes_listOldAndNewValuesInPathOrder() {
-    let old = ["epochs": "12", "shift": "2", "seed": "42"]
-    let new = ["epochs": "30", "seed": "42", "scale": "0.1"]
+    let old = #"{"seed":42,"settings":{"epochs":12,"shift":2}}"#
+    let new = #"{"seed":42,"settings":{"epochs":30,"scale":0.1}}"#
     #expect(ParameterPaths.changes(from: old, to: new) == ["epochs 12 → 30", "+ scale 0.1", "- shift 2"])
     #expect(ParameterPaths.changes(from: old, to: old).isEmpty)
+    #expect(ParameterPaths.changes(from: "{}", to: #"{"a":{"b":1}}"#) == ["+ a.b 1"])
+  }
+
+  @Test func changes_reachIntoListsOfTheSameLength() {
+    func layers(_ padding: [Int]) -> String {
+      let convolutions = padding.map { #"{"conv2d":{"filters":32,"kernel":3,"padding":\#($0)}}"# }
+      return #"{"settings":{"model":{"layers":[\#(convolutions.joined(separator: #","relu","#))]}}}"#
+    }
+    #expect(ParameterPaths.changes(from: layers([1, 1]), to: layers([1, 0])) == ["model.layers[2].conv2d.padding 1 → 0"])
+    // A layer added or removed shifts every position after it: the lists are shown whole.
+    #expect(ParameterPaths.changes(from: layers([1]), to: layers([1, 1])) == [
+      "model.layers [{conv2d: {filters: 32, kernel: 3, padding: 1}}] → "
+        + "[{conv2d: {filters: 32, kernel: 3, padding: 1}}, relu, {conv2d: {filters: 32, kernel: 3, padding: 1}}]"
+    ])
   }
 }
