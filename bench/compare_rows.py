@@ -14,38 +14,11 @@ the two disagree, how far the split is from even. Two settings differ on few row
 more than the two accuracies side by side; |z| near 2 or above is a difference, and after
 several looks the best z overstates its setting.
 """
-import argparse, json, math, os, sys
+import argparse, math, os, sys
 
 import numpy as np
 
-
-def entry(cache, name):
-    """The evaluate entry's folder from a fingerprint prefix or a path."""
-    if os.path.isdir(name):
-        return name
-    folder = os.path.join(cache, "evaluate")
-    if len(name) < 4 or not os.path.isdir(folder):
-        sys.exit(f"{name}: not an evaluate entry of {cache} (give 4 or more hex digits, or the entry's folder)")
-    matches = [d for d in sorted(os.listdir(folder)) if d.startswith(name.lower())]
-    if len(matches) != 1:
-        sys.exit(f"{name}: {len(matches)} evaluate entries of {cache} start so; expected one")
-    return os.path.join(folder, matches[0])
-
-
-def judged(path):
-    """(parse fingerprint, rows, whether each row is right, metrics) of one evaluate entry."""
-    with open(os.path.join(path, "manifest.json")) as f:
-        manifest = json.load(f)
-    with open(os.path.join(path, "metrics.json")) as f:
-        metrics = json.load(f)
-    parse = manifest["inputs"]["parse"]
-    cache = os.path.dirname(os.path.dirname(os.path.abspath(path)))
-    labels = np.load(os.path.join(cache, "parse", parse, "train_labels.npy"))
-    rows = np.load(os.path.join(path, "validation_rows.npy"))
-    probabilities = np.load(os.path.join(path, "validation_probabilities.npy"))
-    right = probabilities.argmax(axis=1) == labels[rows]
-    order = np.argsort(rows, kind="stable")
-    return parse, rows[order], right[order], metrics
+from evaluated import entry, judged
 
 
 def main():
@@ -57,7 +30,8 @@ def main():
     runs = []
     for name in (arguments.a, arguments.b):
         path = entry(arguments.cache, name)
-        runs.append((os.path.basename(path)[:12],) + judged(path))
+        parse, rows, labels, probabilities, metrics = judged(path)
+        runs.append((os.path.basename(path)[:12], parse, rows, probabilities.argmax(axis=1) == labels, metrics))
     (name_a, parse_a, rows_a, right_a, metrics_a), (name_b, parse_b, rows_b, right_b, metrics_b) = runs
     if parse_a != parse_b or not np.array_equal(rows_a, rows_b):
         sys.exit(f"{name_a} and {name_b} were judged on different rows; nothing to compare row by row")

@@ -7,31 +7,18 @@ Usage: bench/ensembles.py [--min-members 2] NAME=EVALUATE_DIR ...
 Each EVALUATE_DIR is an evaluate stage's cache entry (OUTPUT/cache/evaluate/<fingerprint>) of one
 network, made with `pipeline run --model MODEL.npz --stage evaluate` or by a single-network
 pipeline; its validation_probabilities.npy holds one row of class probabilities per validation
-image. All of them must come from the same split: the validation labels are read from the split
-and parse entries in the same cache, and the script refuses members whose cache holds another
-split. Prints each network's errors, then for every combination of at least --min-members
+image. All of them must have been judged on the same rows: each entry's labels are read from
+the parse entry it read (in the same cache) through its validation_rows.npy, and the script
+refuses members judged on other rows. Prints each network's errors, then for every combination of at least --min-members
 networks the errors when their probabilities are averaged (what the pipeline's ensembles do),
 when their log-probabilities are summed, and by majority vote (ties to the averaged
 probabilities); then how many images defeat every network, and how many defeat at least one.
 """
-import argparse, glob, itertools, os, sys
+import argparse, itertools, sys
 
 import numpy as np
 
-
-def only(pattern):
-    matches = glob.glob(pattern)
-    if len(matches) != 1:
-        sys.exit(f"expected one match for {pattern}, found {len(matches)}")
-    return matches[0]
-
-
-def validation_labels(evaluate_dir):
-    """The labels of the validation rows, from the parse and split entries beside the member."""
-    cache = os.path.dirname(os.path.dirname(os.path.abspath(evaluate_dir)))
-    labels = np.load(only(os.path.join(cache, "parse", "*", "train_labels.npy")))
-    indices = np.load(only(os.path.join(cache, "split", "*", "validation_indices.npy")))
-    return labels[indices]
+from evaluated import judged
 
 
 def main():
@@ -40,18 +27,16 @@ def main():
     parser.add_argument("members", nargs="+", metavar="NAME=EVALUATE_DIR")
     args = parser.parse_args()
 
-    probabilities, labels = {}, None
+    probabilities, labels, first = {}, None, None
     for member in args.members:
         name, separator, directory = member.partition("=")
         if not separator:
             sys.exit(f"{member}: expected NAME=EVALUATE_DIR")
-        member_labels = validation_labels(directory)
-        if labels is not None and not np.array_equal(labels, member_labels):
-            sys.exit(f"{name}: its validation split differs from the first member's")
-        labels = member_labels
-        p = np.load(os.path.join(directory, "validation_probabilities.npy"))
-        if p.shape != (len(labels), 10):
-            sys.exit(f"{name}: validation_probabilities.npy is {p.shape}, expected ({len(labels)}, 10)")
+        parse, rows, member_labels, p, _ = judged(directory)
+        if first is None:
+            first, labels = (parse, rows), member_labels
+        elif parse != first[0] or not np.array_equal(rows, first[1]):
+            sys.exit(f"{name}: judged on other rows than the first member")
         probabilities[name] = p
 
     def errors(scores):
