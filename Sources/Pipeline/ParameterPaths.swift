@@ -50,15 +50,10 @@ public enum ParameterPaths {
 
   private static func compare(_ old: JSONValue?, _ new: JSONValue?, at path: String, into lines: inout [String]) {
     switch (old, new) {
-    case (.object, .object), (nil, .object), (.object, nil):
-      // A section only one side has is flattened as `flatten` would: `+ optimizer.learning_rate 0.001`.
-      let before = old?.members ?? [:], after = new?.members ?? [:]
-      if before.isEmpty && after.isEmpty && (old == nil || new == nil) {
-        lines.append(old == nil ? "+ \(path) {}" : "- \(path) {}")
-      }
-      for key in Set(before.keys).union(after.keys).sorted() {
-        compare(before[key], after[key], at: path.isEmpty ? key : "\(path).\(key)", into: &lines)
-      }
+    case let (.object(before)?, .object(after)?): compareMembers(before, after, at: path, into: &lines)
+    // A section only one side has is flattened as `flatten` would: `+ optimizer.learning_rate 0.001`.
+    case let (nil, .object(after)?) where !after.isEmpty: compareMembers([:], after, at: path, into: &lines)
+    case let (.object(before)?, nil) where !before.isEmpty: compareMembers(before, [:], at: path, into: &lines)
     case let (.array(before)?, .array(after)?) where before.count == after.count:
       for (index, (a, b)) in zip(before, after).enumerated() { compare(a, b, at: "\(path)[\(index)]", into: &lines) }
     case let (before?, after?):
@@ -66,6 +61,14 @@ public enum ParameterPaths {
     case let (nil, after?): lines.append("+ \(path) \(after.text)")
     case let (before?, nil): lines.append("- \(path) \(before.text)")
     case (nil, nil): break
+    }
+  }
+
+  private static func compareMembers(
+    _ before: [String: JSONValue], _ after: [String: JSONValue], at path: String, into lines: inout [String]
+  ) {
+    for key in Set(before.keys).union(after.keys).sorted() {
+      compare(before[key], after[key], at: path.isEmpty ? key : "\(path).\(key)", into: &lines)
     }
   }
 
@@ -105,11 +108,6 @@ private indirect enum JSONValue: Decodable {
     } else {
       self = .object(try container.decode([String: JSONValue].self))
     }
-  }
-
-  /// An object's members; nil for any other value.
-  var members: [String: JSONValue]? {
-    if case .object(let members) = self { members } else { nil }
   }
 
   /// YAML flow style, as a pipeline file would spell the value.
