@@ -16,8 +16,6 @@ several looks the best z overstates its setting.
 """
 import argparse, math, os, sys
 
-import numpy as np
-
 from evaluated import entry, judged
 
 
@@ -27,24 +25,23 @@ def main():
     parser.add_argument("a", metavar="A")
     parser.add_argument("b", metavar="B")
     arguments = parser.parse_args()
-    runs = []
+    names, runs = [], []
     for name in (arguments.a, arguments.b):
         path = entry(arguments.cache, name)
-        parse, rows, labels, probabilities, metrics = judged(path)
-        runs.append((os.path.basename(path)[:12], parse, rows, probabilities.argmax(axis=1) == labels, metrics))
-    (name_a, parse_a, rows_a, right_a, metrics_a), (name_b, parse_b, rows_b, right_b, metrics_b) = runs
-    if parse_a != parse_b or not np.array_equal(rows_a, rows_b):
-        sys.exit(f"{name_a} and {name_b} were judged on different rows; nothing to compare row by row")
+        names.append(os.path.basename(path)[:12])
+        runs.append(judged(path))
+    if not runs[0].same_rows(runs[1]):
+        sys.exit(f"{names[0]} and {names[1]} were judged on different rows; nothing to compare row by row")
 
-    for name, right, metrics in ((name_a, right_a, metrics_a), (name_b, right_b, metrics_b)):
-        folds = metrics.get("fold_accuracies")
+    for name, run in zip(names, runs):
+        folds = run.metrics.get("fold_accuracies")
         per_fold = "  folds " + " ".join(f"{100 * a:.2f}%" for a in folds) if folds else ""
-        print(f"{name}  {int((~right).sum())} errors of {len(right)}  {100 * right.mean():.2f}%{per_fold}")
+        print(f"{name}  {int((~run.right).sum())} errors of {len(run.rows)}  {100 * run.right.mean():.2f}%{per_fold}")
+    right_a, right_b = runs[0].right, runs[1].right
     gained = int((right_b & ~right_a).sum())
     lost = int((right_a & ~right_b).sum())
     z = (gained - lost) / math.sqrt(gained + lost) if gained + lost else 0.0
-    print(f"{name_b} against {name_a}: {gained} rows gained, {lost} lost, McNemar z = {z:.1f}")
-
+    print(f"{names[1]} against {names[0]}: {gained} rows gained, {lost} lost, McNemar z = {z:.1f}")
 
 if __name__ == "__main__":
     main()

@@ -9,10 +9,11 @@ network, made with `pipeline run --model MODEL.npz --stage evaluate` or by a sin
 pipeline; its validation_probabilities.npy holds one row of class probabilities per validation
 image. All of them must have been judged on the same rows: each entry's labels are read from
 the parse entry it read (in the same cache) through its validation_rows.npy, and the script
-refuses members judged on other rows. Prints each network's errors, then for every combination of at least --min-members
-networks the errors when their probabilities are averaged (what the pipeline's ensembles do),
-when their log-probabilities are summed, and by majority vote (ties to the averaged
-probabilities); then how many images defeat every network, and how many defeat at least one.
+refuses members judged on other rows. Prints each network's errors, then for every combination
+of at least --min-members networks the errors when their probabilities are averaged (what the
+pipeline's ensembles do), when their log-probabilities are summed, and by majority vote (ties to
+the averaged probabilities); then how many images defeat every network, and how many defeat at
+least one.
 """
 import argparse, itertools, sys
 
@@ -27,17 +28,17 @@ def main():
     parser.add_argument("members", nargs="+", metavar="NAME=EVALUATE_DIR")
     args = parser.parse_args()
 
-    probabilities, labels, first = {}, None, None
+    probabilities, first = {}, None
     for member in args.members:
         name, separator, directory = member.partition("=")
         if not separator:
             sys.exit(f"{member}: expected NAME=EVALUATE_DIR")
-        parse, rows, member_labels, p, _ = judged(directory)
-        if first is None:
-            first, labels = (parse, rows), member_labels
-        elif parse != first[0] or not np.array_equal(rows, first[1]):
+        run = judged(directory)
+        first = first or run
+        if not run.same_rows(first):
             sys.exit(f"{name}: judged on other rows than the first member")
-        probabilities[name] = p
+        probabilities[name] = run.probabilities
+    labels = first.labels
 
     def errors(scores):
         return int((scores.argmax(1) != labels).sum())

@@ -1,5 +1,6 @@
 """Reading an evaluate stage's cache entry back, for the scripts beside this one."""
 import json, os, sys
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,10 +19,25 @@ def entry(cache, name):
     return os.path.join(folder, matches[0])
 
 
+class Judged(NamedTuple):
+    """What one evaluate entry judged, its rows in increasing order."""
+    parse: str  # the fingerprint of the parse entry whose labels these are
+    rows: np.ndarray  # the labelled rows, as indices into train.csv
+    labels: np.ndarray
+    probabilities: np.ndarray  # one row of class probabilities per judged row
+    metrics: dict  # the entry's metrics.json
+
+    @property
+    def right(self):
+        return self.probabilities.argmax(axis=1) == self.labels
+
+    def same_rows(self, other):
+        return self.parse == other.parse and np.array_equal(self.rows, other.rows)
+
+
 def judged(path):
-    """What one evaluate entry judged, its rows in increasing order: (parse fingerprint, the
-    labelled rows, their labels, the class probabilities it gave them, its metrics.json). The
-    labels come from the parse entry the evaluate entry read, in the same cache."""
+    """The entry at `path`, judged; the labels come from the parse entry it read, in the same
+    cache, through its validation_rows.npy."""
     with open(os.path.join(path, "manifest.json")) as f:
         manifest = json.load(f)
     with open(os.path.join(path, "metrics.json")) as f:
@@ -34,4 +50,4 @@ def judged(path):
     if probabilities.shape != (len(rows), 10):
         sys.exit(f"{path}: validation_probabilities.npy is {probabilities.shape}, expected ({len(rows)}, 10)")
     order = np.argsort(rows, kind="stable")
-    return parse, rows[order], labels[rows[order]], probabilities[order], metrics
+    return Judged(parse, rows[order], labels[rows[order]], probabilities[order], metrics)
