@@ -30,10 +30,11 @@ public enum Workers {
     return try $override.withValue(n, operation: body)
   }
 
-  /// `DispatchQueue.concurrentPerform` whose iterations see the caller's `count`.
+  /// Runs `body(i)` for `i` in `0..<iterations` on up to `count` threads (the caller's and
+  /// `WorkerPool`'s), each iteration seeing the caller's `count`; returns when all have run.
   public static func concurrentPerform(iterations: Int, _ body: @Sendable (Int) -> Void) {
     let n = count
-    DispatchQueue.concurrentPerform(iterations: iterations) { i in
+    WorkerPool.shared.perform(iterations: iterations, width: n) { i in
       $override.withValue(n) { body(i) }
     }
   }
@@ -50,7 +51,7 @@ var workerCount: Int { Workers.count }
 
 /// Splits `0..<count` into `parts` contiguous ranges (sizes differ by at most one) and runs
 /// `body(part, range)` for each, concurrently when `parts > 1` and more than one worker is
-/// configured (Dispatch hands parts to threads as they come free). The split depends only on
+/// configured (`WorkerPool` hands parts to threads as they come free). The split depends only on
 /// `count` and `parts`, so a kernel that reduces per part and then adds the parts in part order
 /// is bit-for-bit repeatable for a fixed `parts`.
 func forEachPart(of count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
@@ -73,7 +74,7 @@ func forEachPart(of count: Int, parts: Int, _ body: @Sendable (_ part: Int, _ ra
 
 /// How many parts kernels whose result does not depend on the split (elementwise work, or
 /// reductions that keep each output on one thread) cut their work into: a few per worker, so
-/// Dispatch can balance them when a core is shared with another process.
+/// the pool can balance them when a core is shared with another process.
 var elementwiseParts: Int { workerCount == 1 ? 1 : 4 * workerCount }
 
 // MARK: - Vectorised reductions

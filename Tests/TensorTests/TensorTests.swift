@@ -130,6 +130,43 @@ import Testing
     #expect(Workers.count == outside)
   }
 
+  /// Every iteration runs exactly once and its writes are there when the call returns, for
+  /// calls narrower and wider than their iteration count, and for calls made inside an
+  /// iteration (which the pool runs on the calling thread).
+  @Test func workers_runEveryIterationOnce() {
+    for workers in 1...4 {
+      for iterations in [0, 1, 2, 3, 7, 64] {
+        let runs = Mutex([Int](repeating: 0, count: iterations))
+        Workers.withCount(workers) {
+          Workers.concurrentPerform(iterations: iterations) { i in runs.withLock { $0[i] += 1 } }
+        }
+        #expect(runs.withLock { $0 } == [Int](repeating: 1, count: iterations), "\(workers) workers, \(iterations) iterations")
+      }
+      let nested = Mutex([Int](repeating: 0, count: 12))
+      Workers.withCount(workers) {
+        Workers.concurrentPerform(iterations: 3) { outer in
+          Workers.concurrentPerform(iterations: 4) { inner in nested.withLock { $0[outer * 4 + inner] += 1 } }
+        }
+      }
+      #expect(nested.withLock { $0 } == [Int](repeating: 1, count: 12), "\(workers) workers, nested")
+    }
+  }
+
+  /// Callers on several threads at once (the pool runs one call at a time; the others run on
+  /// their own threads) all finish, with every iteration run once.
+  @Test func workers_concurrentCallersAllFinish() {
+    let callers = 6
+    let sums = Mutex([Int](repeating: 0, count: callers))
+    DispatchQueue.concurrentPerform(iterations: callers) { caller in
+      for _ in 0..<200 {
+        Workers.withCount(2) {
+          Workers.concurrentPerform(iterations: 5) { i in sums.withLock { $0[caller] += i + 1 } }
+        }
+      }
+    }
+    #expect(sums.withLock { $0 } == [Int](repeating: 200 * 15, count: callers))
+  }
+
   /// OpenBLAS is on one thread from the first product on, so a product's rounding depends only
   /// on the worker count and the kernel: the same product under 1 and 2 workers, twice each,
   /// from threads that run at the same time as other products.
