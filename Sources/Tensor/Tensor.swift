@@ -56,15 +56,20 @@ public struct Tensor: Sendable, Equatable {
     let source = rows
     var outShape = shape
     if outShape.isEmpty { outShape = [indices.count] } else { outShape[0] = indices.count }
+    let rows = Array(indices)
+    for row in rows { precondition(row >= 0 && row < source, "row \(row) out of range 0..<\(source)") }
+    guard !rows.isEmpty && width > 0 else { return Tensor(zeros: outShape) }
     return scalars.withUnsafeBufferPointer { src in
       Tensor(uninitializedShape: outShape) { dst in
-        var offset = 0
-        for row in indices {
-          precondition(row >= 0 && row < source, "row \(row) out of range 0..<\(source)")
-          // Rows are contiguous in row-major order: one memcpy-like copy each.
-          (dst.baseAddress! + offset).initialize(
-            from: src.baseAddress! + row * width, count: width)
-          offset += width
+        // Each destination row is written by one chunk, so sharing the pointers is safe. A
+        // mini-batch's rows lie scattered over the whole feature matrix, and two threads bring
+        // them in from memory faster than one.
+        nonisolated(unsafe) let (from, to) = (src.baseAddress!, dst.baseAddress!)
+        forEachChunk(of: rows.count, minimumPerThread: max(1, (1 << 15) / width)) { chunk in
+          for i in chunk {
+            // Rows are contiguous in row-major order: one memcpy-like copy each.
+            (to + i * width).initialize(from: from + rows[i] * width, count: width)
+          }
         }
       }
     }
@@ -95,6 +100,13 @@ extension Tensor: CustomStringConvertible {
 extension Tensor {
   /// Sets every scalar to `value` in place (no reallocation: gradients are zeroed every step).
   public mutating func fill(with value: Float) {
-    scalars.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+    guard count > 0 else { return }
+    scalars.withUnsafeMutableBufferPointer { buffer in
+      // The chunks are disjoint, so sharing the pointer is safe.
+      nonisolated(unsafe) let start = buffer.baseAddress!
+      forEachChunk(of: buffer.count) { chunk in
+        UnsafeMutableBufferPointer(start: start + chunk.lowerBound, count: chunk.count).update(repeating: value)
+      }
+    }
   }
 }
