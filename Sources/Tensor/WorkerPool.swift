@@ -52,7 +52,7 @@ final class WorkerPool: @unchecked Sendable {
     withoutActuallyEscaping(body) { body in
       let job = Job(iterations: iterations, body: body)
       let asked = threadsLock.withLock {
-        while threads.count < helpers { threads.append(PoolThread(pool: self)) }
+        while threads.count < helpers { threads.append(PoolThread(pool: self, index: threads.count)) }
         return Array(threads[..<helpers])
       }
       holders.store(helpers, ordering: .relaxed)
@@ -95,9 +95,11 @@ private final class PoolThread: @unchecked Sendable {
   /// Whether `job` is set, for polling without the lock.
   private let handed = Atomic<Bool>(false)
 
-  init(pool: WorkerPool) {
+  init(pool: WorkerPool, index: Int) {
     self.pool = pool
-    Thread { [self] in run() }.start()
+    let thread = Thread { [self] in run() }
+    thread.name = "digits-worker-\(index + 1)"  // as `top -H` and `perf` show it
+    thread.start()
   }
 
   func hand(_ job: WorkerPool.Job) {
