@@ -28,14 +28,19 @@ public func gemm(
     scale(&c, by: beta)
     return
   }
-  // OpenBLAS runs on the calling thread (see `OpenBLAS`); a large product is cut into row
-  // blocks of C, one per worker, each its own GEMM. (Large blocks only, so each stays on
-  // OpenBLAS's regular kernel path.)
-  let parts = m * n * k >= 1 << 22 ? min(workerCount, m / 16) : 1
+  // OpenBLAS runs on the calling thread (see `OpenBLAS`); a large product is cut into blocks of
+  // C, one per worker, each its own GEMM. (Large blocks only, so each stays on OpenBLAS's
+  // regular kernel path.) Each call packs all of the operand whose side of C it does not cut,
+  // so C is cut along its longer side: a dense layer's `x·W` for a batch of 128 and 800 outputs
+  // in column blocks, each worker packing half of W instead of all of it, and reading the half
+  // it needs. The blocks are multiples of 16 columns, the width of OpenBLAS's AVX-512 kernels.
+  let thin = !(transposeA && transposeB) && isThinProduct(m: m, k: k, n: n)
+  let columnBlocks = !thin && n > m
+  let parts = m * n * k >= 1 << 22 ? min(workerCount, (columnBlocks ? n : m) / 16) : 1
   a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in
       c.scalars.withUnsafeMutableBufferPointer { pc in
-        // Parts write disjoint rows of C.
+        // Parts write disjoint blocks of C.
         nonisolated(unsafe) let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
         // A thin product (C at most `thinColumns` wide, at most one operand transposed: a dense
         // layer's `x·W` and `xᵀ·dy` with few outputs) goes through OpenBLAS's small-matrix kernels,
@@ -43,8 +48,23 @@ public func gemm(
         // operands into packed panels, a cost the few multiply-adds per element of a thin
         // product never earn back (full-batch training of seed.yaml's 784-10-10 spent 39% of its
         // time copying), so the product is cut into blocks under the limit.
-        let thin = !(transposeA && transposeB) && isThinProduct(m: m, k: k, n: n)
         let bTransposed = thin && !transposeA && !transposeB ? transposed(pb, rows: k, columns: n) : []
+        if columnBlocks {
+          // Columns `part` of op(B) are columns of B, or rows of B when it is transposed.
+          let blocks = n / 16
+          forEachPart(of: blocks, parts: max(1, parts)) { _, partBlocks in
+            let part = (partBlocks.lowerBound * 16)..<(partBlocks.upperBound == blocks ? n : partBlocks.upperBound * 16)
+            cblas_sgemm(
+              CblasRowMajor,
+              transposeA ? CblasTrans : CblasNoTrans,
+              transposeB ? CblasTrans : CblasNoTrans,
+              blasint(m), blasint(part.count), blasint(k),
+              alpha, pa, blasint(aColumns),
+              transposeB ? pb + part.lowerBound * bColumns : pb + part.lowerBound, blasint(bColumns),
+              beta, pc + part.lowerBound, blasint(n))
+          }
+          return
+        }
         forEachPart(of: m, parts: max(1, parts)) { _, part in
           if thin && transposeA {
             // A dense layer's weight gradient `xᵀ·dy`.

@@ -84,6 +84,31 @@ import Testing
     }
   }
 
+  /// A large product is cut between the workers along C's longer side: in row blocks when C is
+  /// tall, in column blocks of 16 (the last one wider) when it is wide, as a dense layer's `x·W`
+  /// for a batch narrower than the layer. Every combination of transposed operands, both shapes,
+  /// one worker and two, scaled and accumulated, against the naive product.
+  @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [(40, 300, 530), (530, 300, 40)])
+  func gemm_cutBetweenWorkers_matchesNaiveProduct(transposes: (a: Bool, b: Bool), shape: (m: Int, k: Int, n: Int)) {
+    var rng = SeededGenerator(seed: 13)
+    let (m, k, n) = shape  // 6.4M multiply-adds: cut into two parts under two workers
+    func random(_ shape: [Int]) -> Tensor {
+      Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextFloat(in: -1, 1) })
+    }
+    let a = random(transposes.a ? [k, m] : [m, k])
+    let b = random(transposes.b ? [n, k] : [k, n])
+    let start = random([m, n])
+    let product = reference(transposes.a ? transposed(matrix(a)) : matrix(a), transposes.b ? transposed(matrix(b)) : matrix(b))
+    for workers in [1, 2] {
+      var c = start
+      Workers.withCount(workers) {
+        gemm(a, transposeA: transposes.a, b, transposeB: transposes.b, alpha: 0.5, beta: 0.75, into: &c)
+      }
+      let worst = c.scalars.indices.map { abs(c.scalars[$0] - (0.5 * product[$0] + 0.75 * start.scalars[$0])) }.max()!
+      #expect(worst < 1e-3, "\(workers) workers")
+    }
+  }
+
   /// A caller that keeps `Bᵀ` (as a dense layer keeps its weight's transpose) gets the very
   /// numbers `gemm` computes from its own copy: the same kernel calls on the same operands.
   @Test func gemm_withKeptTransposeOfB_isBitIdentical() {
