@@ -26,6 +26,8 @@ final class WorkerPool: @unchecked Sendable {
   /// The process's pool; its threads start with the first call that needs them.
   static let shared = WorkerPool()
 
+  private init() {}
+
   /// How long a pool thread polls for the next call before it sleeps: longer than the serial
   /// gaps of a training step, short enough that an idle process is soon idle.
   static let spinLimit = Duration.microseconds(200)
@@ -35,13 +37,14 @@ final class WorkerPool: @unchecked Sendable {
   private let threadsLock = NSLock()
   /// Set while a call runs.
   private let busy = Atomic<Bool>(false)
-  /// Pool threads handed the current call that have not yet let go of it.
+  /// Pool threads handed the current call that have not yet let go of it (a thread whose mailbox
+  /// the caller empties again counts as having let go).
   private let holders = Atomic<Int>(0)
 
   /// Runs `body(i)` for every `i` in `0..<iterations`, on the calling thread and up to
   /// `width - 1` pool threads, each taking the next iteration as it comes free; returns when all
   /// have run, and every thread's writes are visible to the caller.
-  func perform(iterations: Int, width: Int, _ body: (Int) -> Void) {
+  func perform(iterations: Int, width: Int, _ body: @Sendable (Int) -> Void) {
     let helpers = min(iterations, width) - 1
     guard helpers > 0, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
       for i in 0..<iterations { body(i) }
@@ -58,7 +61,9 @@ final class WorkerPool: @unchecked Sendable {
       holders.store(helpers, ordering: .relaxed)
       for thread in asked { thread.hand(job) }
       job.work()
-      while job.finished.load(ordering: .acquiring) < iterations { sched_yield() }
+      // A thread that has not taken the call yet (asleep, or not yet scheduled) is not waited
+      // for: every iteration has been taken, so it gets its mailbox emptied instead.
+      for thread in asked where thread.takeBack(job) { release() }
       while holders.load(ordering: .acquiring) > 0 { sched_yield() }
     }
   }
@@ -69,18 +74,16 @@ final class WorkerPool: @unchecked Sendable {
   /// One call's iterations, handed out one at a time to whichever thread asks next.
   fileprivate final class Job: @unchecked Sendable {
     let iterations: Int
-    let body: (Int) -> Void
+    let body: @Sendable (Int) -> Void
     let next = Atomic<Int>(0)
-    let finished = Atomic<Int>(0)
 
-    init(iterations: Int, body: @escaping (Int) -> Void) { (self.iterations, self.body) = (iterations, body) }
+    init(iterations: Int, body: @escaping @Sendable (Int) -> Void) { (self.iterations, self.body) = (iterations, body) }
 
     func work() {
       while true {
         let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
         if i >= iterations { return }
         body(i)
-        finished.wrappingAdd(1, ordering: .releasing)
       }
     }
   }
@@ -107,6 +110,16 @@ private final class PoolThread: @unchecked Sendable {
       self.job = job
       handed.store(true, ordering: .releasing)
       condition.signal()
+    }
+  }
+
+  /// Empties the mailbox if it still holds `job`, untaken; whether it did.
+  func takeBack(_ job: WorkerPool.Job) -> Bool {
+    condition.withLock {
+      guard self.job === job else { return false }
+      self.job = nil
+      handed.store(false, ordering: .relaxed)
+      return true
     }
   }
 
