@@ -8,6 +8,8 @@
 //   digits-bench cnn TRAIN_CSV TEST_CSV EPOCHS
 //                                          the reference CNN, as mlp; then predicts test.csv
 //   digits-bench doctor                    what it runs on (`pipeline doctor`'s summary), as JSON
+//   digits-bench dispatch                  what a kernel call split in two halves costs beyond one
+//                                          half: through Dispatch, and through the worker pool
 import DataIO
 import Foundation
 import Machine
@@ -65,6 +67,13 @@ func timeTraining(_ spec: ModelSpec, trainCSV: String, epochs: Int) throws
   return (model, times[times.count / 2], accuracy)
 }
 
+/// `digits-bench dispatch`'s unit of work: a chain of 100,000 dependent additions.
+@inline(never) func halfOfACall(_ scale: Double) -> Double {
+  var sum = 0.0
+  for i in 0..<100_000 { sum += Double(i) * scale }
+  return sum
+}
+
 // Before any numeric work, as `pipeline run` does: the kernels a user of `pipeline` gets.
 let kernelChoice: KernelChoice
 do {
@@ -79,6 +88,29 @@ do {
   case "doctor" where arguments.count == 1:
     let summary = MachineSummary.current(kernelChoice: kernelChoice)
     print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
+
+  case "dispatch" where arguments.count == 1:
+    // Two halves of ~80 µs of serial arithmetic each, 3,000 times, against one half alone: the
+    // extra time is what handing the other half to a second thread costs.
+    let scale = Double(arguments.count) * 1e-9  // not a constant the compiler could fold
+    let calls = 3000
+    // (Each call's argument differs, so no call can be hoisted out of its loop.)
+    let oneHalf = seconds { for call in 0..<calls where halfOfACall(scale * Double(call)) < 0 { print("") } }
+    let dispatch = seconds {
+      for call in 0..<calls {
+        DispatchQueue.concurrentPerform(iterations: 2) { half in if halfOfACall(scale * Double(call + half)) < 0 { print("") } }
+      }
+    }
+    let pool = seconds {
+      for call in 0..<calls {
+        Workers.concurrentPerform(iterations: 2) { half in if halfOfACall(scale * Double(call + half)) < 0 { print("") } }
+      }
+    }
+    let extra = { (total: Double) in ((total - oneHalf) / Double(calls) * 1e6 * 10).rounded() / 10 }
+    report([
+      "task": "dispatch", "one_half_us": extra(2 * oneHalf), "dispatch_extra_us": extra(dispatch),
+      "pool_extra_us": extra(pool), "workers": Workers.count,
+    ])
 
   case "parse" where arguments.count == 3:
     var rows = 0
@@ -133,7 +165,7 @@ do {
     ])
 
   default:
-    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS | cnn TRAIN TEST EPOCHS | doctor")
+    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS | cnn TRAIN TEST EPOCHS | dispatch | doctor")
   }
 } catch {
   FileHandle.standardError.write(Data("digits-bench: \(error)\n".utf8))

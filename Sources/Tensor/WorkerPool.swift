@@ -12,10 +12,10 @@ import Synchronization
 /// A training step makes a handful of parallel kernel calls (the products, the elementwise
 /// kernels, the optimizer) a few hundred microseconds apart. Through Dispatch, each call woke a
 /// thread that had gone to sleep, and on a virtual machine such a thread starts tens of
-/// microseconds late: its virtual CPU was handed back to the host while it slept. So after each call the pool's
-/// threads poll for the next one for `spinLimit`, yielding the core to any other runnable thread
-/// while they poll, and only then sleep, as OpenMP runtimes and OpenBLAS's own threads do
-/// (README, "Where the time goes").
+/// microseconds late: its virtual CPU was handed back to the host while it slept. So after each
+/// call the pool's threads poll for the next one for `spinLimit`, yielding the core to any other
+/// runnable thread while they poll, and only then sleep, as OpenMP runtimes and OpenBLAS's own
+/// threads do (`digits-bench dispatch` measures both ways; README, "Where the time goes").
 ///
 /// The calling thread works too, so a call of `width` asks `width - 1` pool threads, and the
 /// others are left alone. The pool runs one call at a time. A call made while another runs, such
