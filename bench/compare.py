@@ -74,13 +74,14 @@ def main():
 
     def alternate(rounds, mine, reference, available=have_torch):
         """Each side `rounds` times, alternated, so that a machine that slows down or speeds up
-        during the run weighs on both sides alike. Both sides' results, round by round (the
-        reference's None when it is not installed)."""
+        during the run weighs on both sides alike. Both sides' results, round by round; the
+        reference's is None when it is not installed."""
         ours_runs, theirs_runs = [], []
         for _ in range(rounds):
             ours_runs.append(mine())
-            theirs_runs.append(reference() if available else None)
-        return ours_runs, theirs_runs
+            if available:
+                theirs_runs.append(reference())
+        return ours_runs, theirs_runs if available else None
 
     if "parse" in wanted:
         parse, pandas = alternate(
@@ -88,7 +89,7 @@ def main():
             lambda: json_line(ours + ["parse", train_csv, test_csv], env),
             lambda: json_line([args.torch_python, os.path.join(HERE, "reference_parse.py"), train_csv, test_csv], env))
         rows.append(("parse train.csv + test.csv", [r["seconds"] for r in parse], "pandas.read_csv",
-                     [r["seconds"] for r in pandas] if have_torch else None, 0.20, ""))
+                     [r["seconds"] for r in pandas] if pandas else None, 0.20, ""))
 
     if "seed" in wanted:
         seed, numpy_seed = alternate(
@@ -103,16 +104,16 @@ def main():
             args.rounds, lambda: json_line(ours + ["mlp", train_csv, str(args.epochs)], env),
             lambda: torch_epoch(args.torch_python, "mlp", train_csv, args.epochs, args.threads, env))
         rows.append(("MLP 784-800-10, one epoch, batch 128, Adam", [r["epoch_seconds_median"] for r in mlp], "PyTorch",
-                     [t[0] for t in theirs] if have_torch else None, 0.50,
-                     f"val accuracy {mlp[0]['validation_accuracy']:.4f}" + (f" vs {theirs[0][1]:.4f}" if have_torch else "")))
+                     [t[0] for t in theirs] if theirs else None, 0.50,
+                     f"val accuracy {mlp[0]['validation_accuracy']:.4f}" + (f" vs {theirs[0][1]:.4f}" if theirs else "")))
 
     if "cnn" in wanted:
         cnn, theirs = alternate(
             args.cnn_rounds, lambda: json_line(ours + ["cnn", train_csv, test_csv, str(args.epochs)], env),
             lambda: torch_epoch(args.torch_python, "cnn", train_csv, args.epochs, args.threads, env))
         rows.append(("CNN (reference shape), one epoch, batch 128, Adam", [r["epoch_seconds_median"] for r in cnn],
-                     "PyTorch", [t[0] for t in theirs] if have_torch else None, 0.70,
-                     f"val accuracy {cnn[0]['validation_accuracy']:.4f}" + (f" vs {theirs[0][1]:.4f}" if have_torch else "")))
+                     "PyTorch", [t[0] for t in theirs] if theirs else None, 0.70,
+                     f"val accuracy {cnn[0]['validation_accuracy']:.4f}" + (f" vs {theirs[0][1]:.4f}" if theirs else "")))
         predict = [json_line([args.torch_python, os.path.join(HERE, "torch_predict.py"), test_csv, str(args.threads)], env)
                    for _ in range(args.cnn_rounds)] if have_torch else None
         rows.append(("predict 28,000 rows with the CNN", [r["predict_seconds"] for r in cnn], "PyTorch inference",

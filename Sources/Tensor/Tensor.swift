@@ -56,19 +56,19 @@ public struct Tensor: Sendable, Equatable {
     let source = rows
     var outShape = shape
     if outShape.isEmpty { outShape = [indices.count] } else { outShape[0] = indices.count }
-    let rows = Array(indices)
-    for row in rows { precondition(row >= 0 && row < source, "row \(row) out of range 0..<\(source)") }
-    guard !rows.isEmpty && width > 0 else { return Tensor(zeros: outShape) }
+    let picked = Array(indices)
+    for row in picked { precondition(row >= 0 && row < source, "row \(row) out of range 0..<\(source)") }
+    guard !picked.isEmpty && width > 0 else { return Tensor(zeros: outShape) }
     return scalars.withUnsafeBufferPointer { src in
       Tensor(uninitializedShape: outShape) { dst in
         // Each destination row is written by one chunk, so sharing the pointers is safe. A
         // mini-batch's rows lie scattered over the whole feature matrix, and two threads bring
         // them in from memory faster than one.
         nonisolated(unsafe) let (from, to) = (src.baseAddress!, dst.baseAddress!)
-        forEachChunk(of: rows.count, minimumPerThread: max(1, (1 << 15) / width)) { chunk in
+        forEachChunk(of: picked.count, minimumPerThread: max(1, (1 << 15) / width)) { chunk in
           for i in chunk {
             // Rows are contiguous in row-major order: one memcpy-like copy each.
-            (to + i * width).initialize(from: from + rows[i] * width, count: width)
+            (to + i * width).initialize(from: from + picked[i] * width, count: width)
           }
         }
       }

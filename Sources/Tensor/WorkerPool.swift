@@ -32,9 +32,9 @@ final class WorkerPool: @unchecked Sendable {
   /// gaps of a training step, short enough that an idle process is soon idle.
   static let spinLimit = Duration.microseconds(200)
 
-  /// One per pool thread; grows under `threadsLock`, by the calls that need more.
+  /// One per pool thread; grows with the calls that need more. Only the call holding `busy`
+  /// touches it (`busy`'s acquire and release order one holder's changes before the next's).
   private var threads: [PoolThread] = []
-  private let threadsLock = NSLock()
   /// Set while a call runs.
   private let busy = Atomic<Bool>(false)
   /// Pool threads handed the current call that have not yet let go of it (a thread whose mailbox
@@ -54,10 +54,8 @@ final class WorkerPool: @unchecked Sendable {
     // `body` is kept by the call's `Job` only until every thread has let go of it.
     withoutActuallyEscaping(body) { body in
       let job = Job(iterations: iterations, body: body)
-      let asked = threadsLock.withLock {
-        while threads.count < helpers { threads.append(PoolThread(pool: self, index: threads.count)) }
-        return Array(threads[..<helpers])
-      }
+      while threads.count < helpers { threads.append(PoolThread(pool: self, index: threads.count)) }
+      let asked = threads[..<helpers]
       holders.store(helpers, ordering: .relaxed)
       for thread in asked { thread.hand(job) }
       job.work()
