@@ -10,6 +10,8 @@
 //   digits-bench doctor                    what it runs on (`pipeline doctor`'s summary), as JSON
 //   digits-bench dispatch                  what a kernel call split in two halves costs beyond one
 //                                          half: through Dispatch, and through the worker pool
+//   digits-bench conv                      the reference CNN's convolutions one by one, batch 128:
+//                                          median milliseconds forward and backward, per layer
 import DataIO
 import Foundation
 import Machine
@@ -112,6 +114,39 @@ do {
       "pool_extra_us": extra(pool), "workers": Workers.count,
     ])
 
+  case "conv" where arguments.count == 1:
+    // The reference CNN's four convolutions (input channels, filters, image side), each on a
+    // batch of 128 random images: forward with its ReLU fused, as `Sequential` runs it, and
+    // backward with the input gradient (the first layer's is not needed, as in training).
+    let layers = [(1, 32, 28), (32, 32, 28), (32, 64, 14), (64, 64, 14)]
+    var generator = SeededGenerator(seed: 0)
+    var fields: [String: Any] = ["task": "conv", "batch": 128, "workers": Workers.count]
+    for (position, (channels, filters, side)) in layers.enumerated() {
+      func random(_ shape: [Int]) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in generator.nextFloat(in: -1, 1) })
+      }
+      let x = random([128, channels, side, side])
+      let weight = random([filters, channels, 3, 3])
+      let bias = random([filters])
+      let dy = random([128, filters, side, side])
+      var (dW, db) = (Tensor(zeros: weight.shape), Tensor(zeros: [filters]))
+      var y = conv2d(x, weight: weight, bias: bias, padding: 1, stride: 1, fusedReLU: true)
+      var (forward, backward): ([Double], [Double]) = ([], [])
+      for _ in 0..<9 {
+        forward.append(seconds { y = conv2d(x, weight: weight, bias: bias, padding: 1, stride: 1, fusedReLU: true) })
+        backward.append(
+          seconds {
+            _ = conv2dBackward(
+              dy, input: x, weight: weight, padding: 1, stride: 1, reluOutput: y, weightGradient: &dW,
+              biasGradient: &db, inputGradient: position > 0)
+          })
+      }
+      let median = { (times: [Double]) in (times.sorted()[times.count / 2] * 1e4).rounded() / 10 }
+      fields["conv\(position + 1)_\(channels)x\(filters)_\(side)_forward_ms"] = median(forward)
+      fields["conv\(position + 1)_\(channels)x\(filters)_\(side)_backward_ms"] = median(backward)
+    }
+    report(fields)
+
   case "parse" where arguments.count == 3:
     var rows = 0
     let elapsed = try seconds {
@@ -165,7 +200,7 @@ do {
     ])
 
   default:
-    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS | cnn TRAIN TEST EPOCHS | dispatch | doctor")
+    throw BenchError(description: "usage: digits-bench parse TRAIN TEST | seed TRAIN | mlp TRAIN EPOCHS | cnn TRAIN TEST EPOCHS | conv | dispatch | doctor")
   }
 } catch {
   FileHandle.standardError.write(Data("digits-bench: \(error)\n".utf8))
