@@ -19,7 +19,9 @@ public struct EvaluateStage: Stage {
   /// 3: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
   /// products), which changes the probabilities' last bits; test-time augmentation.
   /// 4: out-of-fold figures for cross-validation; writes validation_rows.npy.
-  public static let version = 4
+  /// 5: 3×3 convolutions run their products over fewer images at a time (`winogradImages`),
+  /// which changes the probabilities' last bits.
+  public static let version = 5
   public let name = StageName.evaluate
   public let parameters: Parameters
   let parsed = Input<ParsedArrays>(StageName.parse)

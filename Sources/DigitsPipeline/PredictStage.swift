@@ -11,7 +11,9 @@ public struct PredictStage: Stage {
 
   /// 2: a dense layer with at most 16 outputs multiplies in the other orientation (`gemm`'s thin
   /// products), which changes the probabilities' last bits; test-time augmentation.
-  public static let version = 2
+  /// 3: 3×3 convolutions run their products over fewer images at a time (`winogradImages`),
+  /// which changes the probabilities' last bits.
+  public static let version = 3
   public let name = StageName.predict
   public let parameters: Parameters
   let normalised = Input<NormalisedFeatures>(StageName.normalise)

@@ -105,7 +105,11 @@ public struct TrainStage: Stage {
   /// products), and full-batch chunks are 360 rows: both change the rounding.
   /// 5: data-parallel full-batch steps walk their chunks backwards every other step, which
   /// changes the order (and so the rounding) of the gradient sums.
-  public static let version = 5
+  /// 6: 3×3 convolutions sum their weight gradients over chunks of images sized to a core's L2
+  /// cache (`winogradImages`: two 28×28 images of 32 channels, four 14×14 of 64; eight before),
+  /// which changes the rounding of convolution networks. (The change to Winograd's products
+  /// itself, 3bfdd7f, changed it too and should have counted here.)
+  public static let version = 6
   public let name: String
   public let parameters: Parameters
   let rows: LabelledRows.Inputs

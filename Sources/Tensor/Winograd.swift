@@ -24,11 +24,20 @@ import CBLAS
 // (the last scattered back onto the overlapping tiles). Rounding differs from im2col's: the
 // products are summed in another order. Transforms run `laneCount` tiles at a time, lanes along a
 // row of tiles; images are processed in runs (as in Convolution.swift) and, inside a run, in
-// chunks of `winogradImages` images, so results depend on the batch size only.
+// chunks of `winogradImages` images, so results depend on the batch size and the layer's shape only.
 
-/// How many images one set of 16 products covers: their transformed tiles (16 × C × 8 × 196 for
-/// 28×28 images) stay within a core's L2 cache while the products read them.
-private let winogradImages = 8
+/// How many images one set of 16 products covers: as many as keep the chunk's transformed tiles
+/// (16 × C × tiles per image, and the products' 16 × F) within `winogradChunkBytes`, and at least
+/// one. Two 28×28 images of 32 channels, four 14×14 of 64.
+func winogradImages(channels c: Int, filters f: Int, tilesPerImage tiles: Int) -> Int {
+  max(1, winogradChunkBytes / (16 * max(c, f) * tiles * MemoryLayout<Float>.size))
+}
+
+/// The most bytes of transformed tiles, or of products, one chunk of images fills: under a core's
+/// L2 cache (1 MB on AMD's Zen 4, 2 MB on Intel's Sapphire Rapids), where the transforms write
+/// them and the products read them back (`digits-bench conv`: chunks of two 28×28 images took
+/// 20-25% less time in the 32-channel layer than chunks of eight, which spilled 3.2 MB to L3).
+private let winogradChunkBytes = 800 << 10
 
 /// Whether `conv2d` takes the Winograd path for this geometry: 3×3, stride 1, padding 1, and
 /// enough input channels that the 16 products (each C deep) run near OpenBLAS's peak; a first
@@ -340,17 +349,20 @@ private func transformOutputGradients(
 
 // MARK: - The convolution and its backward pass
 
-/// One worker's buffers for a chunk of `winogradImages` images: the transformed tiles V
-/// (16 × C × ld), the products M (16 × F × ld), and the transforms' scratch. Rows are `ld` long:
-/// the chunk's tiles and 16 columns of slack that the last lanes of a row of tiles spill into.
+/// One worker's buffers for a chunk of `images` images: the transformed tiles V (16 × C × ld),
+/// the products M (16 × F × ld), and the transforms' scratch. Rows are `ld` long: the chunk's
+/// tiles and 16 columns of slack that the last lanes of a row of tiles spill into.
 private struct Workspace {
+  /// Images per chunk: `winogradImages` for the layer.
+  let images: Int
   let ld: Int
   let v: UnsafeMutablePointer<Float>
   let m: UnsafeMutablePointer<Float>
   let scratch: UnsafeMutablePointer<Float>
 
   init(channels c: Int, filters f: Int, _ t: Tiling) {
-    ld = winogradImages * t.tiles + 16
+    images = winogradImages(channels: c, filters: f, tilesPerImage: t.tiles)
+    ld = images * t.tiles + 16
     v = .allocate(capacity: 16 * c * ld)
     m = .allocate(capacity: 16 * f * ld)
     scratch = .allocate(capacity: t.paddedRow + (2 * t.rows + 2) * 4 * laneCount * t.chunks)
@@ -385,8 +397,8 @@ func winogradConv2d(
           let work = Workspace(channels: c, filters: f, t)
           defer { work.deallocate() }
           let (ld, v, m, scratch) = (work.ld, work.v, work.m, work.scratch)
-          for first in stride(from: images.lowerBound, to: images.upperBound, by: winogradImages) {
-            let count = min(winogradImages, images.upperBound - first)
+          for first in stride(from: images.lowerBound, to: images.upperBound, by: work.images) {
+            let count = min(work.images, images.upperBound - first)
             for i in 0..<count {
               transformInputs(x + (first + i) * inPlane, channels: c, t, column: i * t.tiles, ld: ld, into: v, scratch: scratch)
             }
@@ -430,15 +442,15 @@ func winogradConv2dBackward(
   let work = Workspace(channels: c, filters: f, t)
   let (ld, v, m, scratch) = (work.ld, work.v, work.m, work.scratch)
   let du = UnsafeMutablePointer<Float>.allocate(capacity: 16 * f * c)
-  let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: winogradImages * outPlane)
+  let masked = reluY == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: work.images * outPlane)
   defer {
     work.deallocate()
     du.deallocate()
     masked?.deallocate()
   }
   du.update(repeating: 0, count: 16 * f * c)
-  for first in stride(from: images.lowerBound, to: images.upperBound, by: winogradImages) {
-    let count = min(winogradImages, images.upperBound - first)
+  for first in stride(from: images.lowerBound, to: images.upperBound, by: work.images) {
+    let count = min(work.images, images.upperBound - first)
     var gradient = dy + first * outPlane
     if let masked, let reluY {
       maskByPositive(gradient, reluY + first * outPlane, masked, count * outPlane)
