@@ -34,9 +34,9 @@ func winogradImages(channels c: Int, filters f: Int, tilesPerImage tiles: Int) -
 }
 
 /// The most bytes of transformed tiles, or of products, one chunk of images fills: under a core's
-/// L2 cache (1 MB on AMD's Zen 4, 2 MB on Intel's Sapphire Rapids), where the transforms write
-/// them and the products read them back (`digits-bench conv`: chunks of two 28×28 images took
-/// 20-25% less time in the 32-channel layer than chunks of eight, which spilled 3.2 MB to L3).
+/// L2 cache (1 MB on the AMD EPYC of family 25 model 17, 2 MB on the Intel Xeon of model 207), so
+/// the products read back from L2 what the transforms wrote (chosen with `digits-bench conv`;
+/// README, "Where the time goes").
 private let winogradChunkBytes = 800 << 10
 
 /// Whether `conv2d` takes the Winograd path for this geometry: 3×3, stride 1, padding 1, and
