@@ -410,14 +410,25 @@ public func maxPool2d(_ x: Tensor, size: Int) -> (output: Tensor, argmax: [Int32
           for plane in range {
             let (src, dst, idx) = (x + plane * h * w, y + plane * ho * wo, a + plane * ho * wo)
             for oh in 0..<ho {
+              // 2×2 windows `floatLanes` at a time when a row has that many (the last run moved
+              // back to end with the row, recomputing a few windows); otherwise one by one.
+              if size == 2 && wo >= floatLanes {
+                for first in stride(from: 0, to: wo, by: floatLanes) {
+                  let ow = min(first, wo - floatLanes)
+                  maxPool2x2(src, width: w, row: oh, column: ow, into: dst + oh * wo + ow, argmax: idx + oh * wo + ow)
+                }
+                continue
+              }
               for ow in 0..<wo {
                 var best = oh * size * w + ow * size
                 var value = src[best]
                 for i in 0..<size {
                   let rowStart = (oh * size + i) * w + ow * size
-                  for j in 0..<size where src[rowStart + j] > value {
-                    value = src[rowStart + j]
-                    best = rowStart + j
+                  for j in 0..<size {
+                    // Selects, not a branch (see `maxPool2x2`).
+                    let (candidate, wins) = (src[rowStart + j], src[rowStart + j] > value)
+                    value = wins ? candidate : value
+                    best = wins ? rowStart + j : best
                   }
                 }
                 dst[oh * wo + ow] = value
@@ -430,6 +441,34 @@ public func maxPool2d(_ x: Tensor, size: Int) -> (output: Tensor, argmax: [Int32
     }
   }
   return (y, argmax)
+}
+
+/// `floatLanes` adjacent 2×2 windows of output row `row`, from output column `column`: the same
+/// scan as `maxPool2d`'s loop (row by row, a later element wins only when strictly greater, so
+/// ties and NaNs keep the earlier one), as lane-wise selects instead of branches, whose outcome
+/// is a coin toss on image data.
+@inline(__always)
+private func maxPool2x2(
+  _ src: UnsafePointer<Float>, width w: Int, row: Int, column: Int, into dst: UnsafeMutablePointer<Float>,
+  argmax idx: UnsafeMutablePointer<Int32>
+) {
+  typealias Indices = FloatLanes.MaskStorage
+  let top = 2 * row * w + 2 * column
+  let upper = UnsafeRawPointer(src + top).loadUnaligned(as: FloatLanePairs.self)
+  let lower = UnsafeRawPointer(src + top + w).loadUnaligned(as: FloatLanePairs.self)
+  var topLeft = Indices()
+  for lane in 0..<floatLanes { topLeft[lane] = Int32(top + 2 * lane) }
+  var (value, best) = (upper.evenHalf, topLeft)
+  @inline(__always) func consider(_ candidate: FloatLanes, at index: Indices) {
+    let wins = candidate .> value
+    value.replace(with: candidate, where: wins)
+    best.replace(with: index, where: wins)
+  }
+  consider(upper.oddHalf, at: topLeft &+ 1)
+  consider(lower.evenHalf, at: topLeft &+ Int32(w))
+  consider(lower.oddHalf, at: topLeft &+ Int32(w + 1))
+  UnsafeMutableRawPointer(dst).storeBytes(of: value, as: FloatLanes.self)
+  UnsafeMutableRawPointer(idx).storeBytes(of: best, as: Indices.self)
 }
 
 /// The backward pass of `maxPool2d`: each output's gradient goes to the input that was its

@@ -315,6 +315,40 @@ import Testing
     #expect(multiply(Tensor(zeros: [0, 4]), Tensor(zeros: [0, 4])).shape == [0, 4])
   }
 
+  /// Every window's maximum and the index of its first occurrence in row-by-row order (a later
+  /// element wins only when strictly greater, so a NaN found first stays), against a plain scan:
+  /// on widths whose rows of windows fill the vector lanes, leave a tail, or are all tail, with
+  /// ties (values drawn from five levels), NaNs and an odd height and width that cut the last
+  /// windows.
+  @Test(arguments: [(2, 2), (16, 16), (18, 34), (28, 28), (14, 14), (7, 9)])
+  func maxPool2d_findsTheFirstMaximumOfEachWindow(height: Int, width: Int) {
+    var rng = SeededGenerator(seed: 3)
+    let planes = 3
+    var pixels = (0..<planes * height * width).map { _ in Float(Int(rng.nextFloat(in: 0, 5))) }
+    for q in stride(from: 5, to: pixels.count, by: 37) { pixels[q] = .nan }
+    let x = Tensor(shape: [1, planes, height, width], scalars: pixels)
+    for size in [2, 3] where height >= size && width >= size {
+      let (pooled, argmax) = maxPool2d(x, size: size)
+      let (ho, wo) = (height / size, width / size)
+      #expect(pooled.shape == [1, planes, ho, wo])
+      for plane in 0..<planes {
+        for oh in 0..<ho {
+          for ow in 0..<wo {
+            var best = oh * size * width + ow * size
+            for i in 0..<size {
+              for j in 0..<size where pixels[plane * height * width + (oh * size + i) * width + ow * size + j] > pixels[plane * height * width + best] {
+                best = (oh * size + i) * width + ow * size + j
+              }
+            }
+            let out = (plane * ho + oh) * wo + ow
+            #expect(argmax[out] == Int32(best))
+            #expect(pooled.scalars[out].bitPattern == pixels[plane * height * width + best].bitPattern)
+          }
+        }
+      }
+    }
+  }
+
   @Test func dropoutMask_isZeroOrInverseKeepRate() {
     var rng = SeededGenerator(seed: 2)
     let mask = dropoutMask(shape: [1001], rate: 0.2, using: &rng)
