@@ -10,8 +10,13 @@ import Tensor
 public struct Dense: Layer {
   /// `weight` `(in, out)` and `bias` `(out)`.
   public var parameters: [Parameter]
-  /// The forward input, kept for `dW = xᵀ·dy`.
+  /// Apply `max(·, 0)` to the output in the same pass as the bias (and mask dy by it in
+  /// backward): how `Sequential` runs a dense layer that is followed by a ReLU layer. Off by
+  /// default.
+  public var fusedReLU = false
+  /// The forward input, kept for `dW = xᵀ·dy`, and with `fusedReLU` the output, for the mask.
   private var input: Tensor?
+  private var output: Tensor?
   /// `Wᵀ`, kept between forward passes while W is unchanged, for layers with so few outputs that
   /// `gemm` would otherwise transpose W on every call (full-batch training of a 784-10-10 network
   /// runs a hundred chunks per step through the same W).
@@ -53,7 +58,7 @@ public struct Dense: Layer {
   /// Drops the kept `Wᵀ`.
   public mutating func parametersChanged() { transposedWeight = nil }
 
-  /// `y = x·W + b`.  `// x: (N, in) -> y: (N, out)`
+  /// `y = x·W + b` (`max(y, 0)` with `fusedReLU`).  `// x: (N, in) -> y: (N, out)`
   public mutating func forward(_ x: Tensor, training: Bool) -> Tensor {
     precondition(x.columns == inputSize, "dense expects \(inputSize) input columns, got \(x.shape)")
     var y = Tensor(zeros: [x.rows, outputSize])
@@ -63,8 +68,9 @@ public struct Dense: Layer {
     } else {
       gemm(x, weight, into: &y)  // (N, in)·(in, out)
     }
-    addRowVector(bias, to: &y)
+    addRowVector(bias, to: &y, relu: fusedReLU)
     input = training ? x : nil
+    output = training && fusedReLU ? y : nil
     return y
   }
 
@@ -73,6 +79,7 @@ public struct Dense: Layer {
   public mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? {
     guard let x = input else { preconditionFailure("Dense.backward without a training forward pass") }
     precondition(dy.rows == x.rows && dy.columns == outputSize, "dense dy has shape \(dy.shape)")
+    let dy = output.map { reluBackward(dy, output: $0) } ?? dy
     gemm(x, transposeA: true, dy, beta: 1, into: &parameters[0].gradient)  // (in, N)·(N, out)
     accumulateColumnSums(of: dy, into: &parameters[1].gradient)
     return inputGradient ? matmul(dy, weight, transposeB: true) : nil  // (N, out)·(out, in)

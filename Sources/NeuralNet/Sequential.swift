@@ -15,8 +15,9 @@ import Tensor
 /// - `namedTrainableParameters` / `namedGradients` / `updateParameters`: what optimizers see;
 /// - `namedBuffers`: the running statistics, updated by training forwards, not by optimizers.
 ///
-/// Two things are done for speed, invisibly to results: a convolution directly followed by a
-/// ReLU runs as one fused pass (`Conv2D.fusedReLU`, bit-identical), and the kernels split their
+/// Two things are done for speed, invisibly to results: a convolution or dense layer directly
+/// followed by a ReLU runs as one fused pass (`Conv2D.fusedReLU`, `Dense.fusedReLU`,
+/// bit-identical), and the kernels split their
 /// work over `Workers.count` threads themselves (OpenBLAS stays on the calling thread).
 public struct Sequential: Sendable {
   public let spec: ModelSpec
@@ -54,6 +55,11 @@ public struct Sequential: Sendable {
         // Conv → ReLU: one pass over the output instead of two (same values, bit for bit).
         convolution.fusedReLU = true
         layers[layers.count - 1] = convolution
+        layers.append(FusedReLU())
+      } else if layer.kind is ReLU.Kind, var dense = layers.last as? Dense {
+        // Dense → ReLU: the ReLU in the bias's pass (same values, bit for bit).
+        dense.fusedReLU = true
+        layers[layers.count - 1] = dense
         layers.append(FusedReLU())
       } else {
         layers.append(
@@ -95,8 +101,8 @@ public struct Sequential: Sendable {
   public var isRowIndependent: Bool { layers.allSatisfy(\.isRowIndependent) }
 }
 
-/// The position of a ReLU that the convolution before it computes (`Conv2D.fusedReLU`): values
-/// and gradients pass through.
+/// The position of a ReLU that the layer before it computes (`Conv2D.fusedReLU`,
+/// `Dense.fusedReLU`): values and gradients pass through.
 private struct FusedReLU: Layer {
   mutating func forward(_ x: Tensor, training: Bool) -> Tensor { x }
   mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? { dy }

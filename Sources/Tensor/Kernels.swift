@@ -35,17 +35,25 @@ public func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
 
 // MARK: - Bias
 
-/// `y[i, j] += b[j]`: broadcasts a bias over the rows. `// y: (N, H), b: (H)`
-public func addRowVector(_ b: Tensor, to y: inout Tensor) {
+/// `y[i, j] += b[j]`: broadcasts a bias over the rows; with `relu`, then `y = max(y, 0)` in the
+/// same pass (a dense layer followed by a ReLU, as `Sequential` runs it: the same values as
+/// `relu` after the addition). `// y: (N, H), b: (H)`
+public func addRowVector(_ b: Tensor, to y: inout Tensor, relu: Bool = false) {
   let (n, h) = (y.rows, y.columns)
   precondition(b.count == h, "addRowVector: bias has \(b.count) scalars, rows have \(h)")
   guard y.count > 0 else { return }  // empty arrays may have no base address
   b.scalars.withUnsafeBufferPointer { pb in
     y.scalars.withUnsafeMutableBufferPointer { py in
-      let bias = pb.baseAddress!
-      for i in 0..<n {
-        let row = py.baseAddress! + i * h
-        for j in 0..<h { row[j] += bias[j] }
+      // Disjoint rows per thread.
+      nonisolated(unsafe) let (bias, y) = (pb.baseAddress!, py.baseAddress!)
+      forEachPart(of: n, parts: n * h >= 1 << 15 ? elementwiseParts : 1) { _, rows in
+        for i in rows {
+          let row = y + i * h
+          for j in 0..<h {
+            let v = row[j] + bias[j]
+            row[j] = relu ? (v > 0 ? v : 0) : v
+          }
+        }
       }
     }
   }

@@ -69,6 +69,29 @@ import Tensor
     #expect(abs(layer.forward(x, training: false).scalars[0] - (after.scalars[0] + x.scalars[0])) < 1e-4)
   }
 
+  /// As `Sequential` runs dense → relu: the same outputs and gradients, bit for bit, as the two
+  /// layers one after the other; on rows enough for the bias pass to be split between workers,
+  /// and in the first-layer form that computes no dx.
+  @Test func fusedReLU_isBitIdenticalToDenseThenReLU() {
+    var rng = SeededGenerator(seed: 14)
+    let x = randomTensor([130, 300], &rng)
+    var separate = Dense(inputSize: 300, outputSize: 260, initialization: .he, using: &rng)
+    separate.bias = randomTensor([260], &rng)
+    var fused = separate
+    fused.fusedReLU = true
+    var relu = ReLU()
+    let y = relu.forward(separate.forward(x, training: true), training: true)
+    #expect(y.scalars.contains(0) && y.scalars.contains { $0 > 0 })
+    #expect(fused.forward(x, training: true) == y)
+    let dy = randomTensor(y.shape, &rng)
+    #expect(fused.backward(dy) == separate.backward(relu.backward(dy)))
+    #expect(fused.weightGradient == separate.weightGradient)
+    #expect(fused.biasGradient == separate.biasGradient)
+    fused.accumulateParameterGradients(dy)
+    separate.accumulateParameterGradients(relu.backward(dy))
+    #expect(fused.weightGradient == separate.weightGradient)
+  }
+
   @Test func heInit_isKaimingUniformWithZeroBias() {
     var rng = SeededGenerator(seed: 13)
     let layer = Dense(inputSize: 600, outputSize: 50, initialization: .he, using: &rng)
