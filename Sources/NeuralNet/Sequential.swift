@@ -17,8 +17,8 @@ import Tensor
 ///
 /// Two things are done for speed, invisibly to results: a convolution or dense layer directly
 /// followed by a ReLU runs as one fused pass (`Conv2D.fusedReLU`, `Dense.fusedReLU`,
-/// bit-identical), and the kernels split their
-/// work over `Workers.count` threads themselves (OpenBLAS stays on the calling thread).
+/// bit-identical), and the kernels split their work over `Workers.count` threads themselves
+/// (OpenBLAS stays on the calling thread).
 public struct Sequential: Sendable {
   public let spec: ModelSpec
   public let inputSize: Int
