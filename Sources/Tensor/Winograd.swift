@@ -137,26 +137,43 @@ private func transformFilters(_ w: UnsafePointer<Float>, filters f: Int, channel
 }
 
 /// The adjoint of `transformFilters`: `dW[f][c] += Gᵀ dU[·][f][c] G` for `du: (16, F, C)`.
+/// `laneCount` (f, c) pairs at a time, lane by lane (dU's positions are contiguous across pairs);
+/// the pairs past the last full run in lane 0, with the same arithmetic, so the same rounding.
 private func accumulateFilterGradients(
   _ du: UnsafePointer<Float>, filters f: Int, channels c: Int, into dw: UnsafeMutablePointer<Float>
 ) {
   let plane = f * c
-  var t = [Float](repeating: 0, count: 12)
-  for fc in 0..<plane {
-    // Columns first: t (4×3) = dU G.
-    for i in 0..<4 {
-      let (d0, d1, d2, d3) = (du[(4 * i) * plane + fc], du[(4 * i + 1) * plane + fc], du[(4 * i + 2) * plane + fc], du[(4 * i + 3) * plane + fc])
-      t[3 * i] = d0 + 0.5 * (d1 + d2)
-      t[3 * i + 1] = 0.5 * (d1 - d2)
-      t[3 * i + 2] = 0.5 * (d1 + d2) + d3
+  let vectorEnd = plane - plane % laneCount
+  withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 9) { sums in
+    let g = sums.baseAddress!
+    /// `g[0..<9] = Gᵀ dU G` for the pairs whose `dU[ξ]` is `load(ξ)`.
+    @inline(__always) func transform(_ load: (Int) -> Lanes) {
+      // Columns first: t (4×3) = dU G.
+      @inline(__always) func columns(_ i: Int) -> (Lanes, Lanes, Lanes) {
+        let (d0, d1, d2, d3) = (load(4 * i), load(4 * i + 1), load(4 * i + 2), load(4 * i + 3))
+        return (d0 + 0.5 * (d1 + d2), 0.5 * (d1 - d2), 0.5 * (d1 + d2) + d3)
+      }
+      let t = (columns(0), columns(1), columns(2), columns(3))
+      // Rows: Gᵀ t (3×3), column j from t's column j.
+      @inline(__always) func rows(_ t0: Lanes, _ t1: Lanes, _ t2: Lanes, _ t3: Lanes, column j: Int) {
+        g[j] = t0 + 0.5 * (t1 + t2)
+        g[3 + j] = 0.5 * (t1 - t2)
+        g[6 + j] = 0.5 * (t1 + t2) + t3
+      }
+      rows(t.0.0, t.1.0, t.2.0, t.3.0, column: 0)
+      rows(t.0.1, t.1.1, t.2.1, t.3.1, column: 1)
+      rows(t.0.2, t.1.2, t.2.2, t.3.2, column: 2)
     }
-    // Rows: Gᵀ t (3×3).
-    let g = dw + fc * 9
-    for j in 0..<3 {
-      let (t0, t1, t2, t3) = (t[j], t[3 + j], t[6 + j], t[9 + j])
-      g[j] += t0 + 0.5 * (t1 + t2)
-      g[3 + j] += 0.5 * (t1 - t2)
-      g[6 + j] += 0.5 * (t1 + t2) + t3
+    for fc in stride(from: 0, to: vectorEnd, by: laneCount) {
+      transform { loadLanes(du + $0 * plane + fc) }
+      // The run's 3×3s are 9·laneCount consecutive floats of dW.
+      for lane in 0..<laneCount {
+        for q in 0..<9 { dw[(fc + lane) * 9 + q] += g[q][lane] }
+      }
+    }
+    for fc in vectorEnd..<plane {
+      transform { Lanes(repeating: du[$0 * plane + fc]) }
+      for q in 0..<9 { dw[fc * 9 + q] += g[q][0] }
     }
   }
 }

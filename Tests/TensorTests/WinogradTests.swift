@@ -13,7 +13,7 @@ import Testing
 
   static let c = winogradMinimumChannels
   static let shapes = [
-    Shape(n: 3, c: c, h: 5, w: 7, f: 3),  // odd: the last tiles are cut
+    Shape(n: 3, c: c + 1, h: 5, w: 7, f: 3),  // odd: the last tiles are cut; 51 filter-channel pairs, a tail of lanes
     Shape(n: 2, c: c + 1, h: 6, w: 40, f: 4),  // 20 tiles a row: five runs of lanes
     // 64 channels of 28×28 fill a chunk of products with one image, and 17 images make a run of
     // two (the batch is cut into at most 16 runs): a run of more than one chunk.
