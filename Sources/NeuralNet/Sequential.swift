@@ -51,15 +51,10 @@ public struct Sequential: Sendable {
     let shapes = try spec.layerInputShapes(inputSize: inputSize)
     var layers: [any Layer] = []
     for (position, layer) in spec.layers.enumerated() {
-      if layer.kind is ReLU.Kind, var convolution = layers.last as? Conv2D {
-        // Conv → ReLU: one pass over the output instead of two (same values, bit for bit).
-        convolution.fusedReLU = true
-        layers[layers.count - 1] = convolution
-        layers.append(FusedReLU())
-      } else if layer.kind is ReLU.Kind, var dense = layers.last as? Dense {
-        // Dense → ReLU: the ReLU in the bias's pass (same values, bit for bit).
-        dense.fusedReLU = true
-        layers[layers.count - 1] = dense
+      if layer.kind is ReLU.Kind, var previous = layers.last as? any ReLUFusing {
+        // Conv or dense → ReLU: one pass over the output instead of two (same values, bit for bit).
+        previous.fusedReLU = true
+        layers[layers.count - 1] = previous
         layers.append(FusedReLU())
       } else {
         layers.append(
@@ -101,8 +96,17 @@ public struct Sequential: Sendable {
   public var isRowIndependent: Bool { layers.allSatisfy(\.isRowIndependent) }
 }
 
-/// The position of a ReLU that the layer before it computes (`Conv2D.fusedReLU`,
-/// `Dense.fusedReLU`): values and gradients pass through.
+/// A layer that can apply the ReLU after it in its own pass over the output, and mask `dy` by
+/// that output in backward: the same values, bit for bit, as the two layers one after the other.
+protocol ReLUFusing: Layer {
+  var fusedReLU: Bool { get set }
+}
+
+extension Conv2D: ReLUFusing {}
+extension Dense: ReLUFusing {}
+
+/// The position of a ReLU that the layer before it computes (`ReLUFusing`): values and
+/// gradients pass through.
 private struct FusedReLU: Layer {
   mutating func forward(_ x: Tensor, training: Bool) -> Tensor { x }
   mutating func backward(_ dy: Tensor, inputGradient: Bool) -> Tensor? { dy }

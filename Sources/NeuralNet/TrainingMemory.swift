@@ -46,7 +46,7 @@ extension LayerKind {
 /// adds `dy` and `dx` of one layer at a time to the activations still kept.
 ///
 /// An estimate, right within a factor of about 2: it counts a reshape (`flatten`) and a ReLU
-/// fused into its convolution as new tensors though they share storage; it does not count the
+/// fused into the convolution or dense layer before it as new tensors though they share storage; it does not count the
 /// allocator's slack, Swift's array headers, the transposed weight a thin dense layer keeps
 /// (`in · out` for 16 outputs or fewer), nor the Winograd transforms' buffers, which are of
 /// the order of the patch matrices counted instead.

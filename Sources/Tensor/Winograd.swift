@@ -156,9 +156,9 @@ private func accumulateFilterGradients(
       let t = (columns(0), columns(1), columns(2), columns(3))
       // Rows: Gᵀ t (3×3), column j from t's column j.
       @inline(__always) func rows(_ t0: Lanes, _ t1: Lanes, _ t2: Lanes, _ t3: Lanes, column j: Int) {
-        g[j] = t0 + 0.5 * (t1 + t2)
-        g[3 + j] = 0.5 * (t1 - t2)
-        g[6 + j] = 0.5 * (t1 + t2) + t3
+        (g + j).initialize(to: t0 + 0.5 * (t1 + t2))
+        (g + 3 + j).initialize(to: 0.5 * (t1 - t2))
+        (g + 6 + j).initialize(to: 0.5 * (t1 + t2) + t3)
       }
       rows(t.0.0, t.1.0, t.2.0, t.3.0, column: 0)
       rows(t.0.1, t.1.1, t.2.1, t.3.1, column: 1)

@@ -318,9 +318,9 @@ import Testing
   /// Every window's maximum and the index of its first occurrence in row-by-row order (a later
   /// element wins only when strictly greater, so a NaN found first stays), against a plain scan:
   /// on widths whose rows of windows fill the vector lanes, leave a tail, or are all tail, with
-  /// ties (values drawn from five levels), NaNs and an odd height and width that cut the last
-  /// windows.
-  @Test(arguments: [(2, 2), (16, 16), (18, 34), (28, 28), (14, 14), (7, 9)])
+  /// ties (values drawn from five levels), NaNs and odd heights and widths that cut the last
+  /// windows (where a row is wider than its windows, so a wrong row stride shows).
+  @Test(arguments: [(2, 2), (16, 16), (18, 34), (28, 28), (14, 14), (7, 9), (17, 35), (19, 33)])
   func maxPool2d_findsTheFirstMaximumOfEachWindow(height: Int, width: Int) {
     var rng = SeededGenerator(seed: 3)
     let planes = 3
