@@ -252,7 +252,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor, padding: Int, stri
                 let plane = yi + channel * cols
                 let bc = b[channel]
                 if fusedReLU {
-                  for q in 0..<cols { plane[q] = max(plane[q] + bc, 0) }
+                  for q in 0..<cols { plane[q] = rectified(plane[q] + bc) }
                 } else {
                   for q in 0..<cols { plane[q] += bc }
                 }
@@ -426,7 +426,8 @@ public func maxPool2d(_ x: Tensor, size: Int) -> (output: Tensor, argmax: [Int32
                   let rowStart = (oh * size + i) * w + ow * size
                   for j in 0..<size {
                     // Selects, not a branch (see `maxPool2x2`).
-                    let (candidate, wins) = (src[rowStart + j], src[rowStart + j] > value)
+                    let candidate = src[rowStart + j]
+                    let wins = candidate > value
                     value = wins ? candidate : value
                     best = wins ? rowStart + j : best
                   }

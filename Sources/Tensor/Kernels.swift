@@ -51,7 +51,7 @@ public func addRowVector(_ b: Tensor, to y: inout Tensor, relu: Bool = false) {
           let row = y + i * h
           for j in 0..<h {
             let v = row[j] + bias[j]
-            row[j] = relu ? (v > 0 ? v : 0) : v
+            row[j] = relu ? rectified(v) : v
           }
         }
       }
@@ -86,7 +86,13 @@ public func accumulateColumnSums(of dy: Tensor, into db: inout Tensor) {
 
 // MARK: - ReLU
 
-/// `y = max(x, 0)` elementwise.
+/// ReLU's value, `max(v, 0)`, the one definition every ReLU pass uses (the layer's, and the ones
+/// fused into a convolution's or a dense layer's output), so fused and unfused give the same
+/// bits, NaN included (it gives 0, where `Swift.max(v, 0)` gives NaN). Compiles to `maxps`.
+@inline(__always)
+func rectified(_ v: Float) -> Float { v > 0 ? v : 0 }
+
+/// `y = max(x, 0)` elementwise (`rectified`).
 public func relu(_ x: Tensor) -> Tensor {
   guard x.count > 0 else { return x }
   return x.scalars.withUnsafeBufferPointer { px in
@@ -94,10 +100,7 @@ public func relu(_ x: Tensor) -> Tensor {
       // Disjoint ranges per thread: conv activations are millions of scalars per batch.
       nonisolated(unsafe) let (src, dst) = (px.baseAddress!, py.baseAddress!)
       forEachChunk(of: px.count) { range in
-        for i in range {
-          let v = src[i]
-          dst[i] = v > 0 ? v : 0
-        }
+        for i in range { dst[i] = rectified(src[i]) }
       }
     }
   }

@@ -34,9 +34,9 @@ func winogradImages(channels c: Int, filters f: Int, tilesPerImage tiles: Int) -
 }
 
 /// The most bytes of transformed tiles, or of products, one chunk of images fills: under a core's
-/// L2 cache (1 MB on the AMD EPYC of family 25 model 17, 2 MB on the Intel Xeon of model 207), so
-/// the products read back from L2 what the transforms wrote (chosen with `digits-bench conv`;
-/// README, "Where the time goes").
+/// L2 cache (1 MB a core on the AMD EPYC of family 25 model 17, where `digits-bench conv` chose
+/// it; README, "Where the time goes"), so the products read back from L2 what the transforms
+/// wrote.
 private let winogradChunkBytes = 800 << 10
 
 /// Whether `conv2d` takes the Winograd path for this geometry: 3×3, stride 1, padding 1, and
@@ -315,7 +315,7 @@ private func transformOutputs(
           let out = plane + r * t.width + 2 * laneCount * k
           if relu {
             // A scalar loop: it compiles to vector maxima (a lane mask on SIMD32 would not).
-            for q in 0..<count { out[q] = max(scratch[q], 0) }
+            for q in 0..<count { out[q] = rectified(scratch[q]) }
           } else {
             out.update(from: scratch, count: count)
           }

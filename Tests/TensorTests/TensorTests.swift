@@ -250,6 +250,24 @@ import Testing
 }
 
 @Suite struct KernelTests {
+  /// Every ReLU pass (the layer's, and those fused into a dense layer's bias or a convolution's
+  /// output) gives the same bits, a NaN and a negative zero included.
+  @Test func reluPasses_agreeOnEveryValue() {
+    let values: [Float] = [-2, -0.0, 0, 0.5, .nan, -.infinity, .infinity, -.nan]
+    let unfused = relu(Tensor(shape: [1, values.count], scalars: values)).scalars
+    #expect(unfused.map(\.bitPattern) == values.map { ($0 > 0 ? $0 : 0).bitPattern })
+    var biased = Tensor(shape: [1, values.count], scalars: values)
+    addRowVector(Tensor(zeros: [values.count]), to: &biased, relu: true)
+    #expect(biased.scalars.map(\.bitPattern) == unfused.map(\.bitPattern))
+    // A 1×1 convolution over one channel with weight 1, one image per value: the fused pass of
+    // the im2col path. (Winograd's transforms mix a pixel with its neighbours, so a NaN or an
+    // infinity there cannot be passed through unchanged; its pass calls `rectified` too.)
+    let identity = conv2d(
+      Tensor(shape: [values.count, 1, 1, 1], scalars: values), weight: Tensor(shape: [1, 1, 1, 1], scalars: [1]),
+      bias: Tensor(zeros: [1]), padding: 0, stride: 1, fusedReLU: true)
+    #expect(identity.scalars.map(\.bitPattern) == unfused.map(\.bitPattern))
+  }
+
   @Test func addRowVectorAndColumnSums_broadcastOverRows() {
     var y = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
     addRowVector(Tensor(shape: [3], scalars: [10, 20, 30]), to: &y)
