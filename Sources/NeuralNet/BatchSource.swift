@@ -23,22 +23,26 @@ struct Tally {
 
 /// What an epoch trains on, batch by batch: the full batch (the same chunks every epoch, cut
 /// once), or mini-batches of shuffled rows, distorted when the options ask for augmentation;
-/// batches larger than `accumulationRows` run in chunks of that many rows.
-struct BatchSource {
-  let features: Tensor
+/// batches larger than `accumulationRows` run in chunks of that many rows. Rows are cut and
+/// gathered in the features' own form (`TrainingRows`) and become floats one chunk at a time.
+struct BatchSource<Features: TrainingRows> {
+  /// A chunk of the full batch, kept in the features' own form.
+  typealias StoredChunk = (x: Features, y: [UInt8])
+
+  let features: Features
   let labels: [UInt8]
   let options: TrainingOptions
   let batchSize: Int
   let batches: Int
   let fullBatch: Bool
   /// The full batch's chunks, cut once rather than on each of hundreds of iterations.
-  let fullBatchChunks: [Chunk]
+  let fullBatchChunks: [StoredChunk]
   /// With data-parallel full-batch training, each worker's share of the chunks.
   let replicaShares: [Range<Int>]?
 
   var labelSmoothing: Float { options.labelSmoothing }
 
-  init(features: Tensor, labels: [UInt8], options: TrainingOptions, model: Sequential) {
+  init(features: Features, labels: [UInt8], options: TrainingOptions, model: Sequential) {
     let n = features.rows
     precondition(labels.count == n, "\(labels.count) labels for \(n) feature rows")
     precondition(n > 0, "no training rows")
@@ -69,16 +73,16 @@ struct BatchSource {
     !fullBatch && options.shuffle ? generator.permutation(features.rows) : nil
   }
 
-  /// Batch `batch` of the epoch, in chunks.
-  func chunks(ofBatch batch: Int, epoch: Int, order: [Int]?, using generator: inout SeededGenerator) -> [Chunk] {
-    if fullBatch { return fullBatchChunks }
+  /// Mini-batch `batch` of the epoch, as floats, in chunks. (The full batch is `fullBatchChunks`.)
+  func chunks(ofMiniBatch batch: Int, epoch: Int, order: [Int]?, using generator: inout SeededGenerator) -> [Chunk] {
+    precondition(!fullBatch, "the full batch is cut once, into fullBatchChunks")
     let range = (batch * batchSize)..<min(features.rows, (batch + 1) * batchSize)
     var (x, y): Chunk
     if let order {
       let rows = order[range]
-      (x, y) = (features.gatheringRows(rows), rows.map { labels[$0] })
+      (x, y) = (features.gatheringRows(rows).floats(), rows.map { labels[$0] })
     } else {
-      (x, y) = (features.slicingRows(range), Array(labels[range]))
+      (x, y) = (features.slicingRows(range).floats(), Array(labels[range]))
     }
     if let setup = options.augmentation, setup.augmentation.distorts(epoch: epoch, of: options.epochs) {
       setup.augmentation.apply(to: &x, height: setup.height, width: setup.width, background: setup.background, using: &generator)
@@ -86,8 +90,11 @@ struct BatchSource {
     return Self.cut(x, y, rows: options.accumulationRows)
   }
 
+  /// A stored chunk as the network reads it.
+  static func floats(_ chunk: StoredChunk) -> Chunk { (chunk.x.floats(), chunk.y) }
+
   /// `x` and `y` in chunks of at most `rows` rows (the whole, uncopied, when it fits in one).
-  private static func cut(_ x: Tensor, _ y: [UInt8], rows: Int) -> [Chunk] {
+  private static func cut<Rows: TrainingRows>(_ x: Rows, _ y: [UInt8], rows: Int) -> [(x: Rows, y: [UInt8])] {
     stride(from: 0, to: y.count, by: rows).map { first in
       let chunk = first..<min(y.count, first + rows)
       return chunk.count == y.count ? (x, y) : (x.slicingRows(chunk), Array(y[chunk]))

@@ -13,7 +13,7 @@ public enum Trainer {
   /// model's; validation measures the average, and `model` ends as the average.
   public static func fit(
     _ model: inout Sequential, optimizer: inout any Optimizer,
-    features: Tensor, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
+    features: some TrainingRows, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
     options: TrainingOptions, using generator: inout SeededGenerator,
     onBatch: (BatchProgress) -> Void = { _ in }, onEpoch: (EpochRecord) throws -> Void
   ) rethrows -> [EpochRecord] {
@@ -28,11 +28,12 @@ public enum Trainer {
       var epochTally = Tally()
       let order = source.order(using: &generator)
       for batch in 0..<source.batches {
-        let chunks = source.chunks(ofBatch: batch, epoch: epoch, order: order, using: &generator)
+        let miniBatch = source.fullBatch
+          ? nil : source.chunks(ofMiniBatch: batch, epoch: epoch, order: order, using: &generator)
         model.zeroGradients()
-        let tally = source.replicaShares.map {
-          trainReplicas(&model, chunks: chunks, shares: $0, backwards: epoch % 2 == 1, source: source)
-        } ?? forwardBackward(&model, chunks, batchSize: source.rows(ofBatch: batch), labelSmoothing: options.labelSmoothing)
+        let tally = miniBatch.map {
+          forwardBackward(&model, $0, batchSize: source.rows(ofBatch: batch), labelSmoothing: options.labelSmoothing)
+        } ?? trainFullBatch(&model, source, backwards: epoch % 2 == 1)
         optimizer.step(&model)
         if let decay = options.weightAverageDecay { average?.average(toward: model, decay: decay) }
         epochTally.add(tally, rows: source.rows(ofBatch: batch))
@@ -66,7 +67,7 @@ public enum Trainer {
   /// rather than a default argument.)
   public static func fit(
     _ model: inout Sequential, optimizer: inout any Optimizer,
-    features: Tensor, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
+    features: some TrainingRows, labels: [UInt8], validation: (features: Tensor, labels: [UInt8])?,
     options: TrainingOptions, using generator: inout SeededGenerator,
     onBatch: (BatchProgress) -> Void = { _ in }
   ) -> [EpochRecord] {
@@ -92,20 +93,29 @@ public enum Trainer {
     return tally
   }
 
-  /// Data parallel: each replica takes a contiguous share of the chunks, and the gradients are
-  /// summed in replica order, so the result is the same on every run. With `backwards` (every
-  /// other step) each share is walked last to first: the chunks a step read last are still in the
+  /// One step's forward, loss and backward over the full batch's chunks, each made floats only
+  /// as the loop reaches it: by `model` alone, or data parallel when the source shares the chunks
+  /// between replicas. Then each replica takes a contiguous share, and the gradients are summed
+  /// in replica order, so the result is the same on every run. With `backwards` (every other
+  /// step) each share is walked last to first: the chunks a step read last are still in the
   /// shared L3 cache, so the next step starts with them instead of re-reading them from memory.
-  private static func trainReplicas(
-    _ model: inout Sequential, chunks: [Chunk], shares: [Range<Int>], backwards: Bool, source: BatchSource
+  private static func trainFullBatch<Features>(
+    _ model: inout Sequential, _ source: BatchSource<Features>, backwards: Bool
   ) -> Tally {
+    let (chunks, batchSize, labelSmoothing) = (source.fullBatchChunks, source.batchSize, source.labelSmoothing)
+    guard let shares = source.replicaShares else {
+      return forwardBackward(&model, chunks.lazy.map(BatchSource.floats), batchSize: batchSize, labelSmoothing: labelSmoothing)
+    }
     let replicas = shares.map { _ in Replica(model) }
-    let (batchSize, labelSmoothing) = (source.rows(ofBatch: 0), source.labelSmoothing)
     Workers.concurrentPerform(iterations: shares.count) { worker in
       let share = chunks[shares[worker]]
       replicas[worker].tally = backwards
-        ? forwardBackward(&replicas[worker].model, share.reversed(), batchSize: batchSize, labelSmoothing: labelSmoothing)
-        : forwardBackward(&replicas[worker].model, share, batchSize: batchSize, labelSmoothing: labelSmoothing)
+        ? forwardBackward(
+          &replicas[worker].model, share.reversed().lazy.map(BatchSource.floats), batchSize: batchSize,
+          labelSmoothing: labelSmoothing)
+        : forwardBackward(
+          &replicas[worker].model, share.lazy.map(BatchSource.floats), batchSize: batchSize,
+          labelSmoothing: labelSmoothing)
     }
     var tally = Tally()
     for replica in replicas {

@@ -213,3 +213,45 @@ func blobs(_ n: Int, seed: UInt64) -> (Tensor, [UInt8]) {
     expectClose(batched.scalars, whole.scalars, atol: 1e-6, rtol: 1e-6, "probabilities")
   }
 }
+
+/// Bytes that stand for floats train exactly as the floats do, on each path through a batch.
+@Suite struct ByteRowsTrainingTests {
+  let spec = ModelSpec(layers: [.dense(units: 16), .relu, .dense(units: 3)], initialization: .he)
+
+  func weights(features: some TrainingRows, labels: [UInt8], options: TrainingOptions, workers: Int) -> [Tensor] {
+    Workers.withCount(workers) {
+      var generator = SeededGenerator(seed: 11)
+      var model = Sequential(spec: spec, inputSize: 8, using: &generator)
+      var optimizer = makeOptimizer(OptimizerSpec(kind: .adam, learningRate: 0.01), for: model)
+      _ = Trainer.fit(
+        &model, optimizer: &optimizer, features: features, labels: labels, validation: nil, options: options,
+        using: &generator)
+      return model.namedParameters.map(\.value)
+    }
+  }
+
+  /// A full batch data parallel (2,048 rows, two workers: chunks walked forwards, then
+  /// backwards) and on one model; shuffled mini-batches in chunks of 16, shifted as 2x4 images.
+  @Test func byteMatrix_trainsExactlyAsItsExpandedFloats() {
+    var generator = SeededGenerator(seed: 5)
+    let n = 2048
+    let bytes = ByteMatrix(
+      shape: [n, 8], bytes: (0..<(n * 8)).map { _ in UInt8(generator.nextIndex(below: 256)) },
+      scale: 0.012715652, offset: -0.42437714)
+    let labels = (0..<n).map { _ in UInt8(generator.nextIndex(below: 3)) }
+    var miniBatches = TrainingOptions(epochs: 2, batchSize: 32)
+    miniBatches.accumulationRows = 16
+    miniBatches.augmentation = AugmentationSetup(
+      augmentation: Augmentation(shift: 1), height: 2, width: 4, background: bytes.offset)
+    let runs = [
+      ("full batch, data parallel", TrainingOptions(epochs: 2, batchSize: nil), 2),
+      ("full batch, one model", TrainingOptions(epochs: 2, batchSize: nil), 1),
+      ("mini-batches", miniBatches, 2),
+    ]
+    for (name, options, workers) in runs {
+      let fromBytes = weights(features: bytes, labels: labels, options: options, workers: workers)
+      let fromFloats = weights(features: bytes.expanded(), labels: labels, options: options, workers: workers)
+      #expect(fromBytes == fromFloats, "\(name)")
+    }
+  }
+}
