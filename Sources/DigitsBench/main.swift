@@ -35,12 +35,14 @@ func report(_ fields: [String: Any]) {
   print(String(decoding: data, as: UTF8.self))
 }
 
-/// train.csv as features /255 and labels, split as torch_reference.py splits it: a seeded
-/// permutation, the first 10% held out. (The permutation differs from numpy's; only the sizes
-/// matter for timing.)
-func loadTraining(_ path: String, holdOut: Int?) throws -> (train: (Tensor, [UInt8]), validation: (Tensor, [UInt8])) {
+/// train.csv's pixels as features /255 (bytes, as the pipeline trains on them) and labels, split
+/// as torch_reference.py splits it: a seeded permutation, the first 10% held out. (The
+/// permutation differs from numpy's; only the sizes matter for timing.)
+func loadTraining(_ path: String, holdOut: Int?) throws
+  -> (train: (ByteMatrix, [UInt8]), validation: (Tensor, [UInt8]))
+{
   let table = try DigitCSV.parse(contentsOf: URL(filePath: path), hasLabels: true)
-  let features = Tensor(shape: [table.rowCount, 784], scalars: table.pixels.map { Float($0) / 255 })
+  let features = unitScaled(table)
   let labels = table.labels!
   var generator = SeededGenerator(seed: 0)
   let order = generator.permutation(table.rowCount)
@@ -48,7 +50,12 @@ func loadTraining(_ path: String, holdOut: Int?) throws -> (train: (Tensor, [UIn
   let validation = Array(order[..<validationCount])
   let train = Array(order[validationCount...])
   return ((features.gatheringRows(train), train.map { labels[$0] }),
-          (features.gatheringRows(validation), validation.map { labels[$0] }))
+          (features.gatheringRows(validation).expanded(), validation.map { labels[$0] }))
+}
+
+/// A parsed file's pixels as the pipeline's `unit` scaling maps them (pixel · (1/255)).
+func unitScaled(_ table: DigitTable) -> ByteMatrix {
+  ByteMatrix(shape: [table.rowCount, 784], bytes: table.pixels, scale: 1 / 255, offset: 0)
 }
 
 /// Trains `spec` as torch_reference.py trains its networks (Adam, lr 0.001, batch 128, cosine
@@ -189,7 +196,7 @@ do {
       initialization: .he)
     var run = try timeTraining(spec, trainCSV: arguments[1], epochs: Int(arguments[3]) ?? 3)
     let test = try DigitCSV.parse(contentsOf: URL(filePath: arguments[2]), hasLabels: false)
-    let testFeatures = Tensor(shape: [test.rowCount, 784], scalars: test.pixels.map { Float($0) / 255 })
+    let testFeatures = unitScaled(test).expanded()
     var probabilities = Tensor(zeros: [0])
     let predictSeconds = seconds {
       probabilities = Trainer.predictProbabilities(&run.model, features: testFeatures, batchSize: 1000)

@@ -15,17 +15,17 @@ extension DigitsConfiguration {
     return max(1, Self.labelledRows - heldOut)
   }
 
-  /// What the train stage holds besides the network: the labelled features as float32, up to
-  /// three times over while it loads them (the `.npy` file's bytes, its floats, and the split's
-  /// training and validation rows gathered from them).
-  static var dataBytes: Double { 3 * Double(labelledRows) * Double(DigitCSV.pixelCount) * 4 }
+  /// What the train stage holds besides the network: the labelled pixels, a byte each, up to
+  /// three times over while it loads them (the `.npy` file's bytes, the pixels, and the split's
+  /// training rows gathered from them), and the validation rows as float32 (at most every row).
+  static var dataBytes: Double { Double(labelledRows) * Double(DigitCSV.pixelCount) * (3 + 4) }
 
   /// Throws, at `train.model`, when one training step of the model (`TrainingMemory`) and the
   /// data would need more memory than `available`.
   func checkMemory(available: SystemMemory) throws {
     let memory = try train.model.trainingMemory(
       inputSize: DigitCSV.pixelCount, batchRows: train.batchSize.rowsPerBatch, trainingRows: trainingRows,
-      optimizer: train.optimizer.kind)
+      optimizer: train.optimizer.kind, bytesPerFeature: 1)
     let needed = memory.total + Self.dataBytes
     guard needed > available.bytes else { return }
     let format = TrainingMemory.format(bytes:)

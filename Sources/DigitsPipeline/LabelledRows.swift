@@ -4,14 +4,18 @@ import NeuralNet
 import Pipeline
 import Tensor
 
-/// The labelled rows as features and labels, split into training and validation sets.
+/// The labelled rows, split into training and validation sets. The training rows stay bytes that
+/// stand for their normalised features (`ByteMatrix`, the normalise stage's map), which training
+/// expands a chunk at a time; the validation rows are floats, as evaluation reads them.
 struct LabelledRows {
-  struct Rows {
-    var features: Tensor
+  struct Rows<Features> {
+    var features: Features
     var labels: [UInt8]
   }
-  var train: Rows
-  var validation: Rows
+  var train: Rows<ByteMatrix>
+  var validation: Rows<Tensor>
+  /// The map from pixels to features that the normalise stage applied.
+  var normalisation: NormaliseStage.Normalisation
 
   /// What the rows are read from: a stage that needs them declares these.
   struct Inputs: StageInputs {
@@ -22,15 +26,19 @@ struct LabelledRows {
     var declarations: [InputDeclaration] { parsed.declarations + normalised.declarations + split.declarations }
   }
 
+  /// The parsed pixels under the normalise stage's map, which is how the normalise stage made
+  /// its features: the same floats, from a quarter of the bytes.
   static func load(_ context: StageContext, from inputs: Inputs) throws -> LabelledRows {
-    let (parsed, normalised, split) = (context.read(inputs.parsed), context.read(inputs.normalised), context.read(inputs.split))
-    let featureArray = try NumpyFile.read(from: normalised.trainFeatures)
-    let features = Tensor(shape: featureArray.shape, scalars: try featureArray.values(as: Float.self))
+    let (parsed, split) = (context.read(inputs.parsed), context.read(inputs.split))
+    let normalisation = try NormaliseStage.Normalisation.load(context, from: inputs.normalised)
+    let pixelArray = try NumpyFile.read(from: parsed.trainPixels)
+    let pixels = normalisation.features(of: try pixelArray.values(as: UInt8.self), shape: pixelArray.shape)
     let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)
-    func rows(_ url: URL) throws -> Rows {
-      let indices = try NumpyFile.read(from: url).values(as: Int64.self).map { Int($0) }
-      return Rows(features: features.gatheringRows(indices), labels: indices.map { labels[$0] })
-    }
-    return LabelledRows(train: try rows(split.trainIndices), validation: try rows(split.validationIndices))
+    func indices(_ url: URL) throws -> [Int] { try NumpyFile.read(from: url).values(as: Int64.self).map { Int($0) } }
+    let (train, validation) = (try indices(split.trainIndices), try indices(split.validationIndices))
+    return LabelledRows(
+      train: Rows(features: pixels.gatheringRows(train), labels: train.map { labels[$0] }),
+      validation: Rows(features: pixels.gatheringRows(validation).expanded(), labels: validation.map { labels[$0] }),
+      normalisation: normalisation)
   }
 }

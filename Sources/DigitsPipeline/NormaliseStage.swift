@@ -1,6 +1,7 @@
 import DataIO
 import Foundation
 import Pipeline
+import Tensor
 
 /// Turns uint8 pixels into float32 features: `feature = pixel * scale + offset`.
 public struct NormaliseStage: Stage {
@@ -22,6 +23,11 @@ public struct NormaliseStage: Stage {
   public struct Normalisation: Codable, Sendable, Equatable {
     public var scale: Float
     public var offset: Float
+
+    /// `pixels` as the features they stand for, kept as bytes until expanded.
+    func features(of pixels: [UInt8], shape: [Int]) -> ByteMatrix {
+      ByteMatrix(shape: shape, bytes: pixels, scale: scale, offset: offset)
+    }
 
     /// The map the normalise stage saved, for a stage that reads its output.
     static func load(_ context: StageContext, from normalised: Input<NormalisedFeatures>) throws -> Normalisation {
@@ -64,23 +70,17 @@ public struct NormaliseStage: Stage {
       context.log(String(format: "training pixels /255: mean %.4f, std %.4f", mean, std))
     }
 
+    // Through `ByteMatrix`, so these are the floats the train stage makes of the same pixels.
+    func features(_ pixels: [UInt8], shape: [Int]) -> NumpyArray {
+      NumpyArray(shape: shape, values: normalisation.features(of: pixels, shape: shape).expanded().scalars)
+    }
     let output = context.output(NormalisedFeatures.self)
-    try NumpyFile.write(
-      NumpyArray(shape: trainArray.shape, values: apply(normalisation, to: trainPixels)),
-      to: output.trainFeatures)
+    try NumpyFile.write(features(trainPixels, shape: trainArray.shape), to: output.trainFeatures)
     let testArray = try NumpyFile.read(from: parsed.testPixels)
-    try NumpyFile.write(
-      NumpyArray(shape: testArray.shape, values: apply(normalisation, to: try testArray.values(as: UInt8.self))),
-      to: output.testFeatures)
+    try NumpyFile.write(features(try testArray.values(as: UInt8.self), shape: testArray.shape), to: output.testFeatures)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(normalisation).write(to: output.normalisation)
-  }
-
-  private func apply(_ normalisation: Normalisation, to pixels: [UInt8]) -> [Float] {
-    // A 256-entry table: one multiply-add per possible value instead of per pixel.
-    let table = (0..<256).map { Float($0) * normalisation.scale + normalisation.offset }
-    return pixels.map { table[Int($0)] }
   }
 
   /// Mean and standard deviation of pixel/255 over the given rows, accumulated in Double.

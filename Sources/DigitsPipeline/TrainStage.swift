@@ -151,7 +151,7 @@ public struct TrainStage: Stage {
     if let augmentation = settings.augmentation, !augmentation.isIdentity {
       let side = try NormaliseStage.imageSide(pixels: data.train.features.columns, for: "train.augmentation")
       options.augmentation = AugmentationSetup(
-        augmentation: augmentation, height: side, width: side, background: try NormaliseStage.Normalisation.load(context, from: rows.normalised).offset)
+        augmentation: augmentation, height: side, width: side, background: data.normalisation.offset)
     }
 
     var lastProgress = Date.distantPast
@@ -185,7 +185,7 @@ public struct TrainStage: Stage {
       })
 
     let output = context.output(TrainedModel.self)
-    try ModelFile(network: model, normalisation: try NormaliseStage.Normalisation.load(context, from: rows.normalised)).write(to: output.model)
+    try ModelFile(network: model, normalisation: data.normalisation).write(to: output.model)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(history).write(to: output.history)

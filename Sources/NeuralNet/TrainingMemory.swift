@@ -34,12 +34,13 @@ extension LayerKind {
 ///
 ///     parameters + buffers + gradients · copies + optimizer state
 ///       + rows at once · 4 B · (input + Σ kept per row + max over layers of (input + output))
-///       + the batch's copy of its input rows + the largest layer's workspace
+///       + the batch's copies of its input rows + the largest layer's workspace
 ///
 /// It follows what the code allocates: `Trainer` runs a batch through forward and backward in
 /// chunks of at most `TrainingOptions.defaultAccumulationRows` rows (so a full batch of 41,000
 /// rows keeps the activations of 2,048 at a time, not of all of them), the full batch is cut
-/// into chunks once (a copy of the training rows), data-parallel full-batch training gives every
+/// into chunks once (a copy of the training rows as they are stored: floats, or bytes that
+/// become floats a chunk at a time), data-parallel full-batch training gives every
 /// worker its own gradients and chunks of 360 rows (the larger of the two ways is counted, as
 /// which one a model takes depends on its layers), and `GradientDescent` keeps one state tensor per parameter for SGD
 /// and momentum (the velocity, zero for plain SGD) and two for Adam and AdamW. The backward pass
@@ -72,9 +73,11 @@ public struct TrainingMemory: Sendable, Equatable {
 extension ModelSpec {
   /// What a training step of this model takes (see `TrainingMemory`), for batches of
   /// `batchRows` rows (nil: the full batch) out of `trainingRows` rows of `inputSize` scalars,
-  /// with `workers` threads. Throws what `outputShape(inputSize:)` throws.
+  /// stored in `bytesPerFeature` bytes each (4 for a `Tensor`, 1 for a `ByteMatrix`), with
+  /// `workers` threads. Throws what `outputShape(inputSize:)` throws.
   public func trainingMemory(
-    inputSize: Int, batchRows: Int?, trainingRows: Int, optimizer: OptimizerSpec.Kind, workers: Int = Workers.count
+    inputSize: Int, batchRows: Int?, trainingRows: Int, optimizer: OptimizerSpec.Kind, bytesPerFeature: Double = 4,
+    workers: Int = Workers.count
   ) throws -> TrainingMemory {
     let shapes = try layerInputShapes(inputSize: inputSize)
     let footprints = zip(layers, shapes).map { layer, shape in layer.kind.trainingFootprint(forInput: shape) }
@@ -92,17 +95,19 @@ extension ModelSpec {
       }
     let kept = Double(inputSize) + footprints.reduce(0) { $0 + $1.keptPerRow }
     let inFlight = zip(scalars, scalars.dropFirst()).map { $0 + $1 }.max() ?? 0
-    // A mini-batch is gathered from the shuffled rows (and copied again into chunks when larger
-    // than a chunk); the full batch is cut into chunks once, a copy of every training row.
-    let batchCopy = (fullBatch ? Double(trainingRows) : batch * (batch > rowsAtOnce ? 2 : 1)) * Double(inputSize)
     let bytes: Double = 4
+    // A mini-batch is gathered from the shuffled rows as they are stored, then made floats unless
+    // it is floats already (and copied again into chunks when larger than a chunk); the full
+    // batch is cut into chunks once, a copy of every training row as it is stored.
+    let miniBatchCopy = batch * (bytesPerFeature + (bytesPerFeature == bytes ? 0 : bytes) + (batch > rowsAtOnce ? bytes : 0))
+    let batchCopyBytes = (fullBatch ? Double(trainingRows) * bytesPerFeature : miniBatchCopy) * Double(inputSize)
     func step(rowsAtOnce: Double, gradientCopies: Double) -> TrainingMemory {
       TrainingMemory(
         parameters: (parameterScalars + bufferScalars) * bytes,
         gradients: parameterScalars * gradientCopies * bytes,
         optimizerState: parameterScalars * states * bytes,
         activations: rowsAtOnce * (kept + inFlight) * bytes,
-        workspace: (batchCopy + (footprints.map(\.workspace).max() ?? 0)) * bytes)
+        workspace: batchCopyBytes + (footprints.map(\.workspace).max() ?? 0) * bytes)
     }
     let oneAtATime = step(rowsAtOnce: rowsAtOnce, gradientCopies: 1)
     // A full batch over a model whose rows are independent runs data-parallel: every worker's

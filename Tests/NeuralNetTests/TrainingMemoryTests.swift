@@ -14,6 +14,10 @@ import Testing
     #expect(memory.optimizerState == parameters * 4)  // plain SGD still keeps a velocity
     #expect(memory.activations == 100 * (784 + 10 + 10 + 10 + 794) * 4)
     #expect(memory.workspace == 100 * 784 * 4)  // the gathered mini-batch
+    // A mini-batch gathered as bytes, then made floats.
+    let fromBytes = try ModelSpec.seedNetwork.trainingMemory(
+      inputSize: 784, batchRows: 100, trainingRows: 1000, optimizer: .sgd, bytesPerFeature: 1, workers: 1)
+    #expect(fromBytes.workspace == 100 * 784 * (1 + 4))
   }
 
   @Test func adam_keepsTwoMomentsPerParameter() throws {
@@ -31,6 +35,10 @@ import Testing
     let full = try spec.trainingMemory(inputSize: 784, batchRows: nil, trainingRows: 41_000, optimizer: .sgd, workers: 1)
     #expect(full.activations == chunk.activations)
     #expect(full.workspace == 41_000 * 784 * 4)
+    // Rows stored as bytes (`ByteMatrix`) are cut into chunks as bytes.
+    let bytes = try spec.trainingMemory(
+      inputSize: 784, batchRows: nil, trainingRows: 41_000, optimizer: .sgd, bytesPerFeature: 1, workers: 1)
+    #expect(bytes.workspace == 41_000 * 784)
     // With two workers the replicas' gradients count too.
     let parallel = try spec.trainingMemory(inputSize: 784, batchRows: nil, trainingRows: 41_000, optimizer: .sgd, workers: 2)
     #expect(parallel.total >= full.total)
