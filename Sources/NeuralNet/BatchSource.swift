@@ -2,7 +2,7 @@ import Tensor
 
 // MARK: - The batches an epoch trains on
 
-/// A batch's rows (or a chunk of them) and their labels.
+/// A batch's rows (or a chunk of them) as the network reads them, floats, and their labels.
 typealias Chunk = (x: Tensor, y: [UInt8])
 
 /// Losses and correct guesses, summed over chunks or batches in a fixed order.

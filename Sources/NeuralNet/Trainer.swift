@@ -4,6 +4,8 @@ import Tensor
 
 public enum Trainer {
   /// Trains `model` in place with softmax cross-entropy; `validation` is evaluated after each epoch.
+  /// `features` are floats, or bytes that stand for them (`ByteMatrix`), which train exactly as
+  /// their floats would.
   ///
   /// Every epoch: `optimizer.startEpoch`, the epoch's batches from `BatchSource` (which draws a
   /// permutation and any distortions from `generator`), then for each batch
