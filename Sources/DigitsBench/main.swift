@@ -35,7 +35,8 @@ func report(_ fields: [String: Any]) {
   print(String(decoding: data, as: UTF8.self))
 }
 
-/// train.csv's pixels as features /255 (bytes, as the pipeline trains on them) and labels, split
+/// train.csv's pixels as features · (1/255) (bytes, as the pipeline trains on them; the
+/// references divide by 255, which rounds 126 of the 256 values differently) and labels, split
 /// as torch_reference.py splits it: a seeded permutation, the first 10% held out. (The
 /// permutation differs from numpy's; only the sizes matter for timing.)
 func loadTraining(_ path: String, holdOut: Int?) throws

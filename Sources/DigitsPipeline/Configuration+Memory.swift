@@ -25,7 +25,7 @@ extension DigitsConfiguration {
   func checkMemory(available: SystemMemory) throws {
     let memory = try train.model.trainingMemory(
       inputSize: DigitCSV.pixelCount, batchRows: train.batchSize.rowsPerBatch, trainingRows: trainingRows,
-      optimizer: train.optimizer.kind, bytesPerFeature: 1)
+      optimizer: train.optimizer.kind, rowsStoredAs: LabelledRows.TrainingFeatures.self)
     let needed = memory.total + Self.dataBytes
     guard needed > available.bytes else { return }
     let format = TrainingMemory.format(bytes:)

@@ -6,13 +6,16 @@ import Tensor
 
 /// The labelled rows, split into training and validation sets. The training rows stay bytes that
 /// stand for their normalised features (`ByteMatrix`, the normalise stage's map), which training
-/// expands a chunk at a time; the validation rows are floats, as evaluation reads them.
+/// makes floats as it reads each chunk or mini-batch; the validation rows are floats, as
+/// evaluation reads them.
 struct LabelledRows {
   struct Rows<Features> {
     var features: Features
     var labels: [UInt8]
   }
-  var train: Rows<ByteMatrix>
+  /// How the training rows are kept (and the memory check counts them).
+  typealias TrainingFeatures = ByteMatrix
+  var train: Rows<TrainingFeatures>
   var validation: Rows<Tensor>
   /// The map from pixels to features that the normalise stage applied.
   var normalisation: NormaliseStage.Normalisation

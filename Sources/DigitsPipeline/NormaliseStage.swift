@@ -44,6 +44,8 @@ public struct NormaliseStage: Stage {
     return side
   }
 
+  /// Also stands for `expandBytes`, which makes these features and the train stage's floats
+  /// alike: a change to it bumps this, and so re-runs every stage after this one.
   public static let version = 1
   public let name = StageName.normalise
   public let parameters: Parameters
@@ -71,13 +73,13 @@ public struct NormaliseStage: Stage {
     }
 
     // Through `ByteMatrix`, so these are the floats the train stage makes of the same pixels.
-    func features(_ pixels: [UInt8], shape: [Int]) -> NumpyArray {
+    func featureArray(_ pixels: [UInt8], shape: [Int]) -> NumpyArray {
       NumpyArray(shape: shape, values: normalisation.features(of: pixels, shape: shape).expanded().scalars)
     }
     let output = context.output(NormalisedFeatures.self)
-    try NumpyFile.write(features(trainPixels, shape: trainArray.shape), to: output.trainFeatures)
+    try NumpyFile.write(featureArray(trainPixels, shape: trainArray.shape), to: output.trainFeatures)
     let testArray = try NumpyFile.read(from: parsed.testPixels)
-    try NumpyFile.write(features(try testArray.values(as: UInt8.self), shape: testArray.shape), to: output.testFeatures)
+    try NumpyFile.write(featureArray(try testArray.values(as: UInt8.self), shape: testArray.shape), to: output.testFeatures)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(normalisation).write(to: output.normalisation)

@@ -24,7 +24,8 @@ struct Tally {
 /// What an epoch trains on, batch by batch: the full batch (the same chunks every epoch, cut
 /// once), or mini-batches of shuffled rows, distorted when the options ask for augmentation;
 /// batches larger than `accumulationRows` run in chunks of that many rows. Rows are cut and
-/// gathered in the features' own form (`TrainingRows`) and become floats one chunk at a time.
+/// gathered in the features' own form (`TrainingRows`): the full batch becomes floats a chunk at
+/// a time, a mini-batch as a whole before it is distorted and cut.
 struct BatchSource<Features: TrainingRows> {
   /// A chunk of the full batch, kept in the features' own form.
   typealias StoredChunk = (x: Features, y: [UInt8])

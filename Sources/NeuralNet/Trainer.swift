@@ -97,7 +97,7 @@ public enum Trainer {
 
   /// One step's forward, loss and backward over the full batch's chunks, each made floats only
   /// as the loop reaches it: by `model` alone, or data parallel when the source shares the chunks
-  /// between replicas. Then each replica takes a contiguous share, and the gradients are summed
+  /// between replicas. There each replica takes a contiguous share, and the gradients are summed
   /// in replica order, so the result is the same on every run. With `backwards` (every other
   /// step) each share is walked last to first: the chunks a step read last are still in the
   /// shared L3 cache, so the next step starts with them instead of re-reading them from memory.

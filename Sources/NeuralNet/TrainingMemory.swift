@@ -73,11 +73,11 @@ public struct TrainingMemory: Sendable, Equatable {
 extension ModelSpec {
   /// What a training step of this model takes (see `TrainingMemory`), for batches of
   /// `batchRows` rows (nil: the full batch) out of `trainingRows` rows of `inputSize` scalars,
-  /// stored in `bytesPerFeature` bytes each (4 for a `Tensor`, 1 for a `ByteMatrix`), with
-  /// `workers` threads. Throws what `outputShape(inputSize:)` throws.
+  /// stored as `rowsStoredAs` (a `Tensor`'s floats, or a `ByteMatrix`'s bytes), with `workers`
+  /// threads. Throws what `outputShape(inputSize:)` throws.
   public func trainingMemory(
-    inputSize: Int, batchRows: Int?, trainingRows: Int, optimizer: OptimizerSpec.Kind, bytesPerFeature: Double = 4,
-    workers: Int = Workers.count
+    inputSize: Int, batchRows: Int?, trainingRows: Int, optimizer: OptimizerSpec.Kind,
+    rowsStoredAs: any TrainingRows.Type = Tensor.self, workers: Int = Workers.count
   ) throws -> TrainingMemory {
     let shapes = try layerInputShapes(inputSize: inputSize)
     let footprints = zip(layers, shapes).map { layer, shape in layer.kind.trainingFootprint(forInput: shape) }
@@ -96,11 +96,12 @@ extension ModelSpec {
     let kept = Double(inputSize) + footprints.reduce(0) { $0 + $1.keptPerRow }
     let inFlight = zip(scalars, scalars.dropFirst()).map { $0 + $1 }.max() ?? 0
     let bytes: Double = 4
-    // A mini-batch is gathered from the shuffled rows as they are stored, then made floats unless
-    // it is floats already (and copied again into chunks when larger than a chunk); the full
-    // batch is cut into chunks once, a copy of every training row as it is stored.
-    let miniBatchCopy = batch * (bytesPerFeature + (bytesPerFeature == bytes ? 0 : bytes) + (batch > rowsAtOnce ? bytes : 0))
-    let batchCopyBytes = (fullBatch ? Double(trainingRows) * bytesPerFeature : miniBatchCopy) * Double(inputSize)
+    // A mini-batch is gathered from the shuffled rows as they are stored, made floats unless it
+    // is floats already, and copied again into chunks when larger than a chunk; the full batch
+    // is cut into chunks once, a copy of every training row as it is stored.
+    let stored = Double(rowsStoredAs.bytesPerFeature)
+    let miniBatchCopy = batch * (stored + (rowsStoredAs.floatsAreACopy ? bytes : 0) + (batch > rowsAtOnce ? bytes : 0))
+    let batchCopyBytes = (fullBatch ? Double(trainingRows) * stored : miniBatchCopy) * Double(inputSize)
     func step(rowsAtOnce: Double, gradientCopies: Double) -> TrainingMemory {
       TrainingMemory(
         parameters: (parameterScalars + bufferScalars) * bytes,

@@ -3,10 +3,9 @@
 /// A matrix of bytes that stand for floats, `value = Float(byte) * scale + offset`: normalised
 /// pixels in a quarter of the memory of their floats.
 ///
-/// Training keeps its rows in this form and expands a chunk or a batch into floats only as the
-/// network reads it. A full-batch pass over 41,000 rows reads every pixel from memory once per
-/// step, so it reads 32 MB instead of 128 (README, "Where the time goes"). `expanded()` gives
-/// the same floats as the normalise stage writes, because both run `expandBytes`.
+/// Training can keep its rows in this form and make floats of a chunk or a batch only as the
+/// network reads it, so a pass over every row brings a quarter of the bytes in from memory.
+/// Every float made from it comes from `expandBytes`.
 public struct ByteMatrix: Sendable, Equatable {
   /// `(rows, …)`, as a `Tensor`'s.
   public let shape: [Int]
@@ -70,10 +69,12 @@ public struct ByteMatrix: Sendable, Equatable {
 }
 
 /// `Float(byte) * scale + offset` for each byte, a multiply and then an add (never fused), into
-/// `destination`: the one definition of the value a byte stands for.
-public func expandBytes(
+/// `destination`: the one definition of the value a byte stands for. (The pipeline's features
+/// are made here, in its normalise stage and its train stage alike: `NormaliseStage.version`
+/// stands for this definition.)
+func expandBytes(
   _ bytes: UnsafeBufferPointer<UInt8>, scale: Float, offset: Float, into destination: UnsafeMutablePointer<Float>
 ) {
-  // LLVM vectorises this loop (widen, convert, multiply, add), a few cycles per register.
+  // LLVM vectorises this loop: widen, convert, multiply, add.
   for i in bytes.indices { destination[i] = Float(bytes[i]) * scale + offset }
 }

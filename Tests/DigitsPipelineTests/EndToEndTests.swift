@@ -68,6 +68,31 @@ import Testing
     #expect(try Data(contentsOf: folder.url.appending(path: "out/metrics.json")) == Data(contentsOf: evaluation.metrics))
   }
 
+  /// The rows the train stage learns from, made floats, are the normalise stage's features of the
+  /// split's rows, bit for bit, under either scaling: training makes its floats from the pixels
+  /// itself, and evaluation reads the normalise stage's files.
+  @Test(arguments: ["standardize", "unit"]) func trainingRows_areTheNormaliseStagesFeatures(scaling: String) throws {
+    let outcomes = try runner(output: scaling, overrides: ["normalise.scaling=\(scaling)"]).run()
+    let directory = { (stage: String) in outcomes.first { $0.name == stage }!.directory }
+    let stages = [StageName.parse, StageName.normalise, StageName.split]
+    let context = StageContext(
+      outputDirectory: folder.url.appending(path: "unused"),
+      inputDirectories: Dictionary(uniqueKeysWithValues: stages.map { ($0, directory($0)) }),
+      reporter: SilentReporter(), stageName: StageName.train)
+    let rows = try LabelledRows.load(context, from: LabelledRows.Inputs())
+    let normalised = NormalisedFeatures(directory: directory(StageName.normalise))
+    let features = try NumpyFile.read(from: normalised.trainFeatures).values(as: Float.self)
+    let split = SplitIndices(directory: directory(StageName.split))
+    func expected(_ indices: URL) throws -> [UInt32] {
+      let width = DigitCSV.pixelCount
+      return try NumpyFile.read(from: indices).values(as: Int64.self)
+        .flatMap { features[(Int($0) * width)..<((Int($0) + 1) * width)] }.map(\.bitPattern)
+    }
+    #expect(rows.train.features.expanded().scalars.map(\.bitPattern) == (try expected(split.trainIndices)))
+    #expect(rows.validation.features.scalars.map(\.bitPattern) == (try expected(split.validationIndices)))
+    #expect(rows.train.labels.count == rows.train.features.rows && !rows.validation.labels.isEmpty)
+  }
+
   @Test func secondRun_runsNothing() throws {
     try runner().run()
     let outcomes = try runner().run()

@@ -1,4 +1,5 @@
 import NeuralNet
+import Tensor
 import Testing
 
 /// `ModelSpec.trainingMemory`: what one training step holds, counted from the spec alone.
@@ -16,7 +17,7 @@ import Testing
     #expect(memory.workspace == 100 * 784 * 4)  // the gathered mini-batch
     // A mini-batch gathered as bytes, then made floats.
     let fromBytes = try ModelSpec.seedNetwork.trainingMemory(
-      inputSize: 784, batchRows: 100, trainingRows: 1000, optimizer: .sgd, bytesPerFeature: 1, workers: 1)
+      inputSize: 784, batchRows: 100, trainingRows: 1000, optimizer: .sgd, rowsStoredAs: ByteMatrix.self, workers: 1)
     #expect(fromBytes.workspace == 100 * 784 * (1 + 4))
   }
 
@@ -37,7 +38,7 @@ import Testing
     #expect(full.workspace == 41_000 * 784 * 4)
     // Rows stored as bytes (`ByteMatrix`) are cut into chunks as bytes.
     let bytes = try spec.trainingMemory(
-      inputSize: 784, batchRows: nil, trainingRows: 41_000, optimizer: .sgd, bytesPerFeature: 1, workers: 1)
+      inputSize: 784, batchRows: nil, trainingRows: 41_000, optimizer: .sgd, rowsStoredAs: ByteMatrix.self, workers: 1)
     #expect(bytes.workspace == 41_000 * 784)
     // With two workers the replicas' gradients count too.
     let parallel = try spec.trainingMemory(inputSize: 784, batchRows: nil, trainingRows: 41_000, optimizer: .sgd, workers: 2)

@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct ByteMatrixTests {
   /// The value a byte stands for, from exact Double arithmetic rounded once per operation: the
-  /// product `byte · scale` (at most 8 + 24 bits) and the sum of two floats are exact in Double.
+  /// product `byte · scale` (at most 8 + 24 bits) is exact in Double, and so is the sum of two
+  /// floats whose exponents are as close as these maps'.
   func unfused(_ byte: UInt8, _ scale: Float, _ offset: Float) -> Float {
     Float(Double(Float(Double(byte) * Double(scale))) + Double(offset))
   }
