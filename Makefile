@@ -143,8 +143,8 @@ doctor: build
 TESTS_unpack    := DataIOTests\.ZipArchive|EndToEndTests/(notAZip|missingMember|zipWithATraversingEntry|aFolderACSVPath|missingInput)
 TESTS_parse     := DataIOTests\.(DigitCSVTests|DigitSourceTests|PropertyTests|CSVThroughputCheck)|EndToEndTests/(badPixel|aFolderACSVPath)
 TESTS_split     := ConfigurationTests/split_|EndToEndTests/splitChange|CrossValidationTests/(folds|graph_)
-TESTS_normalise := EndToEndTests/(splitChange|pretrainedModel_fromAnotherNormalisation)|ShippedModelTests
-TESTS_train     := TensorTests|NeuralNetTests|ConfigurationTests|ShippedModelTests|CrossValidationTests/members_|EndToEndTests/(trainingParameterChange|addingEnsembleMembers|stageGroup|sameSeed|savedModel|divergingTraining|pretrainedModel)
+TESTS_normalise := EndToEndTests/(splitChange|pretrainedModel_fromAnotherNormalisation|trainingRows_)|ShippedModelTests
+TESTS_train     := TensorTests|NeuralNetTests|ConfigurationTests|ShippedModelTests|CrossValidationTests/members_|EndToEndTests/(trainingParameterChange|trainingRows_|addingEnsembleMembers|stageGroup|sameSeed|savedModel|divergingTraining|pretrainedModel)
 TESTS_evaluate  := EndToEndTests/(fullRun|testTimeShift|testTimeRotation)|ExperimentLogTests/figures|CrossValidationTests/(evaluate_|expShow_)
 TESTS_predict   := EndToEndTests/(fullRun|sameSeed|savedModel|testTimeShift|testTimeRotation|pretrainedModel_replaces)|ConfigurationTests/submission|SubmissionTests
 TESTS_report    := ReportTests|ModelOutlineTests|EndToEndTests/report_|CrossValidationTests/evaluate_
