@@ -35,13 +35,13 @@ struct LabelledRows {
     let (parsed, split) = (context.read(inputs.parsed), context.read(inputs.split))
     let normalisation = try NormaliseStage.Normalisation.load(context, from: inputs.normalised)
     let pixelArray = try NumpyFile.read(from: parsed.trainPixels)
-    let pixels = normalisation.features(of: try pixelArray.values(as: UInt8.self), shape: pixelArray.shape)
+    let features = normalisation.features(of: try pixelArray.values(as: UInt8.self), shape: pixelArray.shape)
     let labels = try NumpyFile.read(from: parsed.trainLabels).values(as: UInt8.self)
     func indices(_ url: URL) throws -> [Int] { try NumpyFile.read(from: url).values(as: Int64.self).map { Int($0) } }
     let (train, validation) = (try indices(split.trainIndices), try indices(split.validationIndices))
     return LabelledRows(
-      train: Rows(features: pixels.gatheringRows(train), labels: train.map { labels[$0] }),
-      validation: Rows(features: pixels.gatheringRows(validation).expanded(), labels: validation.map { labels[$0] }),
+      train: Rows(features: features.gatheringRows(train), labels: train.map { labels[$0] }),
+      validation: Rows(features: features.gatheringRows(validation).expanded(), labels: validation.map { labels[$0] }),
       normalisation: normalisation)
   }
 }
