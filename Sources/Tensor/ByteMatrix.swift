@@ -20,10 +20,10 @@ public struct ByteMatrix: Sendable, Equatable {
     (self.shape, self.bytes, self.scale, self.offset) = (shape, bytes, scale, offset)
   }
 
-  /// `shape[0]` (1 for a scalar).
-  public var rows: Int { shape.first ?? 1 }
-  /// Product of all extents after the first.
-  public var columns: Int { shape.dropFirst().reduce(1, *) }
+  /// `shape[0]` (1 for a scalar), as a `Tensor`'s.
+  public var rows: Int { rowCount(of: shape) }
+  /// Product of all extents after the first, as a `Tensor`'s.
+  public var columns: Int { columnCount(of: shape) }
 
   /// Rows `range`, still as bytes.
   public func slicingRows(_ range: Range<Int>) -> ByteMatrix {
@@ -62,9 +62,7 @@ public struct ByteMatrix: Sendable, Equatable {
   }
 
   private func withRows(_ count: Int, _ newBytes: [UInt8]) -> ByteMatrix {
-    var newShape = shape
-    if newShape.isEmpty { newShape = [count] } else { newShape[0] = count }
-    return ByteMatrix(shape: newShape, bytes: newBytes, scale: scale, offset: offset)
+    ByteMatrix(shape: Tensor.shape(shape, withRows: count), bytes: newBytes, scale: scale, offset: offset)
   }
 }
 

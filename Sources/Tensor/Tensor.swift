@@ -44,18 +44,17 @@ public struct Tensor: Sendable, Equatable {
   public var count: Int { scalars.count }
 
   /// `shape[0]` (1 for a scalar tensor).
-  public var rows: Int { shape.first ?? 1 }
+  public var rows: Int { rowCount(of: shape) }
 
   /// Product of all extents after the first (1 for a vector).
-  public var columns: Int { shape.dropFirst().reduce(1, *) }
+  public var columns: Int { columnCount(of: shape) }
 
   /// Rows `indices` gathered, in order, into a new tensor of shape `(indices.count, shape[1...])`:
   /// mini-batch selection.
   public func gatheringRows(_ indices: some Collection<Int>) -> Tensor {
     let width = columns
     let source = rows
-    var outShape = shape
-    if outShape.isEmpty { outShape = [indices.count] } else { outShape[0] = indices.count }
+    let outShape = Tensor.shape(shape, withRows: indices.count)
     let picked = Array(indices)
     for row in picked { precondition(row >= 0 && row < source, "row \(row) out of range 0..<\(source)") }
     guard !picked.isEmpty && width > 0 else { return Tensor(zeros: outShape) }
@@ -79,16 +78,23 @@ public struct Tensor: Sendable, Equatable {
   public func slicingRows(_ range: Range<Int>) -> Tensor {
     precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) out of 0..<\(rows)")
     let width = columns
-    var outShape = shape
-    outShape[0] = range.count
-    return Tensor(shape: outShape, scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
+    return Tensor(shape: Tensor.shape(shape, withRows: range.count), scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
   }
+
+  /// `shape` with `count` rows: its first extent replaced (a scalar's shape becomes `[count]`).
+  /// Shared with `ByteMatrix`, which views its shape the same way.
+  static func shape(_ shape: [Int], withRows count: Int) -> [Int] { shape.isEmpty ? [count] : [count] + shape.dropFirst() }
 
   /// The same scalars under a new shape with the same element count.
   public func reshaped(_ newShape: [Int]) -> Tensor {
     Tensor(shape: newShape, scalars: scalars)
   }
 }
+
+/// The rows of a row-major shape viewed as a matrix: `shape[0]` (1 for a scalar).
+func rowCount(of shape: [Int]) -> Int { shape.first ?? 1 }
+/// The columns of a row-major shape viewed as a matrix: the product of the extents after the first.
+func columnCount(of shape: [Int]) -> Int { shape.dropFirst().reduce(1, *) }
 
 extension Tensor: CustomStringConvertible {
   public var description: String {
