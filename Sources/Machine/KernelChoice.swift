@@ -39,11 +39,18 @@ public struct KernelChoice: Sendable, Equatable {
             ? "\(coreTypeVariable)=\(requested), set by digits: OpenBLAS had picked its \(replaced) kernels, narrower than \(vectors)"
             : "digits set \(coreTypeVariable)=\(requested) in place of OpenBLAS's \(replaced) kernels, but this OpenBLAS runs \(loadedCore)")
       }
-      return KernelChoice(
-        action: .keep,
-        reason: honoured
-          ? "\(coreTypeVariable)=\(requested), set in the environment"
-          : "\(coreTypeVariable)=\(requested), set in the environment; this OpenBLAS has no such kernels and picked \(loadedCore) itself")
+      guard honoured else {
+        return KernelChoice(
+          action: .keep,
+          reason: "\(coreTypeVariable)=\(requested), set in the environment; this OpenBLAS has no such kernels and picked \(loadedCore) itself")
+      }
+      // Kept, but a user who set it long ago (or whose machine image sets it) should be able to
+      // see what it costs.
+      var reason = "\(coreTypeVariable)=\(requested), set in the environment"
+      if let cpu, let best = bestCore(for: cpu), vectorLevel(ofCore: requested) < vectorLevel(ofCore: best) {
+        reason += "; narrower than this CPU's \(cpu.widestVectors), which could run \(best)"
+      }
+      return KernelChoice(action: .keep, reason: reason)
     }
     guard let cpu else {
       return KernelChoice(action: .keep, reason: "picked by OpenBLAS (the CPU's features are unknown here)")

@@ -61,10 +61,10 @@ import Testing
 
   /// A user's OPENBLAS_CORETYPE is respected, even a slow one, and even one this OpenBLAS lacks.
   @Test func usersCoreType_isAlwaysKept() {
-    for cpu in [amd, intel, avx2CPU] {
+    for cpu in [amd, intel, avx2CPU, sseCPU] {
       let choice = KernelChoice.decide(loadedCore: "Prescott", cpu: cpu, environment: ["OPENBLAS_CORETYPE": "Prescott"])
       #expect(choice.action == .keep)
-      #expect(choice.reason == "OPENBLAS_CORETYPE=Prescott, set in the environment")
+      #expect(choice.reason.hasPrefix("OPENBLAS_CORETYPE=Prescott, set in the environment"))
     }
     let unknown = KernelChoice.decide(
       loadedCore: "Cooperlake", cpu: intel, environment: ["OPENBLAS_CORETYPE": "SapphireRapids"])
@@ -73,6 +73,23 @@ import Testing
     // Set but empty is no choice: Debian's OpenBLAS 0.3.21 then detects the CPU as if unset.
     let empty = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: ["OPENBLAS_CORETYPE": ""])
     #expect(empty.action == .restart(coreType: "Cooperlake"))
+  }
+
+  /// Kept, but a setting narrower than the CPU says what it costs (a machine image may set
+  /// OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU); one as wide as the CPU says nothing more.
+  @Test func usersNarrowCoreType_saysWhatTheCPUCouldRun() {
+    let haswellOnAVX512 = KernelChoice.decide(loadedCore: "Haswell", cpu: amd, environment: ["OPENBLAS_CORETYPE": "Haswell"])
+    #expect(haswellOnAVX512.action == .keep)
+    #expect(haswellOnAVX512.reason == "OPENBLAS_CORETYPE=Haswell, set in the environment; narrower than this CPU's AVX-512, which could run Cooperlake")
+    let prescottOnAVX2 = KernelChoice.decide(loadedCore: "Prescott", cpu: avx2CPU, environment: ["OPENBLAS_CORETYPE": "Prescott"])
+    #expect(prescottOnAVX2.reason == "OPENBLAS_CORETYPE=Prescott, set in the environment; narrower than this CPU's AVX2, which could run Haswell")
+    // As wide as the CPU, though not the family `bestCore` would name: nothing to say.
+    for (core, cpu) in [("SkylakeX", intel), ("Cooperlake", amd), ("Zen", avx2CPU), ("Prescott", sseCPU)] {
+      let choice = KernelChoice.decide(loadedCore: core, cpu: cpu, environment: ["OPENBLAS_CORETYPE": core])
+      #expect(choice.reason == "OPENBLAS_CORETYPE=\(core), set in the environment", "\(core)")
+    }
+    let cpuUnknown = KernelChoice.decide(loadedCore: "Prescott", cpu: nil, environment: ["OPENBLAS_CORETYPE": "Prescott"])
+    #expect(cpuUnknown.reason == "OPENBLAS_CORETYPE=Prescott, set in the environment")
   }
 
   @Test func bestCore_followsTheWidestVectors() {
