@@ -12,6 +12,9 @@ public struct KernelChoice: Sendable, Equatable {
     case keep
     /// Start this program again with `OPENBLAS_CORETYPE` set to `coreType`.
     case restart(coreType: String)
+    /// Stop before any numeric work: the kernels loaded (forced by `OPENBLAS_CORETYPE`) need
+    /// vectors this CPU lacks, and OpenBLAS would die on an illegal instruction.
+    case stop
   }
 
   public var action: Action
@@ -26,8 +29,9 @@ public struct KernelChoice: Sendable, Equatable {
 
   /// The decision, from what OpenBLAS loaded (`loadedCore`, its `openblas_get_corename`), the
   /// CPU (nil when unknown) and the environment. A user's own `OPENBLAS_CORETYPE` is always
-  /// kept; otherwise a kernel family narrower than the CPU's vectors is replaced by the best one
-  /// for them.
+  /// kept, and the reason says so when the kernels it gave are narrower than the CPU's vectors;
+  /// only kernels wider than the CPU can run stop the program. Without it, a kernel family
+  /// narrower than the CPU's vectors is replaced by the best one for them.
   public static func decide(loadedCore: String, cpu: CPU?, environment: [String: String]) -> KernelChoice {
     if let requested = environment[coreTypeVariable], !requested.isEmpty {
       let honoured = requested.caseInsensitiveCompare(loadedCore) == .orderedSame
@@ -39,16 +43,23 @@ public struct KernelChoice: Sendable, Equatable {
             ? "\(coreTypeVariable)=\(requested), set by digits: OpenBLAS had picked its \(replaced) kernels, narrower than \(vectors)"
             : "digits set \(coreTypeVariable)=\(requested) in place of OpenBLAS's \(replaced) kernels, but this OpenBLAS runs \(loadedCore)")
       }
-      guard honoured else {
+      var reason = "\(coreTypeVariable)=\(requested), set in the environment"
+      if !honoured { reason += "; this OpenBLAS has no such kernels and picked \(loadedCore) itself" }
+      guard let cpu else { return KernelChoice(action: .keep, reason: reason) }
+      // What the CPU can run is judged against what OpenBLAS loaded, which is what will run.
+      let best = bestCore(for: cpu)
+      let cpuLevel = best.map(vectorLevel(ofCore:)) ?? 0
+      if vectorLevel(ofCore: loadedCore) > cpuLevel {
         return KernelChoice(
-          action: .keep,
-          reason: "\(coreTypeVariable)=\(requested), set in the environment; this OpenBLAS has no such kernels and picked \(loadedCore) itself")
+          action: .stop,
+          reason: "\(reason), but OpenBLAS's \(loadedCore) kernels need wider vectors than this CPU's \(cpu.widestVectors) "
+            + "and would stop on an illegal instruction; unset \(coreTypeVariable)"
+            + (best.map { " or set it to \($0)" } ?? ""))
       }
       // Kept, but a user who set it long ago (or whose machine image sets it) should be able to
       // see what it costs.
-      var reason = "\(coreTypeVariable)=\(requested), set in the environment"
-      if let cpu, let best = bestCore(for: cpu), vectorLevel(ofCore: requested) < vectorLevel(ofCore: best) {
-        reason += "; narrower than this CPU's \(cpu.widestVectors), which could run \(best)"
+      if let best, vectorLevel(ofCore: loadedCore) < cpuLevel {
+        reason += "; this CPU's \(cpu.widestVectors) could run \(best), which digits picks when \(coreTypeVariable) is unset"
       }
       return KernelChoice(action: .keep, reason: reason)
     }

@@ -13,7 +13,9 @@ extension PipelineCommand {
         when OpenBLAS fell back to kernels narrower than the CPU's (Debian 12's OpenBLAS 0.3.21 does on \
         Intel Xeons of 2023 and later) and OPENBLAS_CORETYPE is not set, it starts again with \
         OPENBLAS_CORETYPE set to the best kernels for the CPU, and says so. A user's own \
-        OPENBLAS_CORETYPE is always kept.
+        OPENBLAS_CORETYPE is always kept, and the kernels line says when the CPU could run wider \
+        ones; only one that names kernels wider than the CPU's vectors stops the program, before \
+        OpenBLAS dies on an illegal instruction.
         """)
 
     @Flag(help: "Print the summary as one JSON object.")

@@ -80,16 +80,43 @@ import Testing
   @Test func usersNarrowCoreType_saysWhatTheCPUCouldRun() {
     let haswellOnAVX512 = KernelChoice.decide(loadedCore: "Haswell", cpu: amd, environment: ["OPENBLAS_CORETYPE": "Haswell"])
     #expect(haswellOnAVX512.action == .keep)
-    #expect(haswellOnAVX512.reason == "OPENBLAS_CORETYPE=Haswell, set in the environment; narrower than this CPU's AVX-512, which could run Cooperlake")
+    #expect(haswellOnAVX512.reason == "OPENBLAS_CORETYPE=Haswell, set in the environment; this CPU's AVX-512 could run Cooperlake, which digits picks when OPENBLAS_CORETYPE is unset")
     let prescottOnAVX2 = KernelChoice.decide(loadedCore: "Prescott", cpu: avx2CPU, environment: ["OPENBLAS_CORETYPE": "Prescott"])
-    #expect(prescottOnAVX2.reason == "OPENBLAS_CORETYPE=Prescott, set in the environment; narrower than this CPU's AVX2, which could run Haswell")
+    #expect(prescottOnAVX2.reason == "OPENBLAS_CORETYPE=Prescott, set in the environment; this CPU's AVX2 could run Haswell, which digits picks when OPENBLAS_CORETYPE is unset")
+    // OpenBLAS matches names in any case.
+    let lowerCase = KernelChoice.decide(loadedCore: "Haswell", cpu: amd, environment: ["OPENBLAS_CORETYPE": "haswell"])
+    #expect(lowerCase.action == .keep)
+    #expect(lowerCase.reason.hasPrefix("OPENBLAS_CORETYPE=haswell, set in the environment; this CPU's AVX-512 could run Cooperlake"))
+    // A name OpenBLAS does not know is judged by what it loaded instead.
+    let unknownThenNarrow = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: ["OPENBLAS_CORETYPE": "Emeraldrapids"])
+    #expect(unknownThenNarrow.action == .keep)
+    #expect(unknownThenNarrow.reason.contains("no such kernels and picked Prescott itself; this CPU's AVX-512 could run Cooperlake"))
     // As wide as the CPU, though not the family `bestCore` would name: nothing to say.
     for (core, cpu) in [("SkylakeX", intel), ("Cooperlake", amd), ("Zen", avx2CPU), ("Prescott", sseCPU)] {
       let choice = KernelChoice.decide(loadedCore: core, cpu: cpu, environment: ["OPENBLAS_CORETYPE": core])
+      #expect(choice.action == .keep)
       #expect(choice.reason == "OPENBLAS_CORETYPE=\(core), set in the environment", "\(core)")
     }
     let cpuUnknown = KernelChoice.decide(loadedCore: "Prescott", cpu: nil, environment: ["OPENBLAS_CORETYPE": "Prescott"])
     #expect(cpuUnknown.reason == "OPENBLAS_CORETYPE=Prescott, set in the environment")
+  }
+
+  /// OpenBLAS loads whatever OPENBLAS_CORETYPE names, without asking the CPU: kernels wider than
+  /// its vectors would die on an illegal instruction in the first product, so the program stops
+  /// first and says how to go on.
+  @Test func usersCoreTypeWiderThanTheCPU_stops() {
+    let skylakeXOnAVX2 = KernelChoice.decide(loadedCore: "SkylakeX", cpu: avx2CPU, environment: ["OPENBLAS_CORETYPE": "SkylakeX"])
+    #expect(skylakeXOnAVX2.action == .stop)
+    #expect(skylakeXOnAVX2.reason == "OPENBLAS_CORETYPE=SkylakeX, set in the environment, but OpenBLAS's SkylakeX kernels need wider vectors than this CPU's AVX2 and would stop on an illegal instruction; unset OPENBLAS_CORETYPE or set it to Haswell")
+    let haswellOnSSE = KernelChoice.decide(loadedCore: "Haswell", cpu: sseCPU, environment: ["OPENBLAS_CORETYPE": "Haswell"])
+    #expect(haswellOnSSE.action == .stop)
+    #expect(haswellOnSSE.reason.hasSuffix("this CPU's SSE and would stop on an illegal instruction; unset OPENBLAS_CORETYPE"))
+    // Cooperlake's single-precision kernels are SkylakeX's: AVX-512 without BF16 runs them.
+    var noBF16 = intel
+    noBF16.flags.remove("avx512_bf16")
+    #expect(KernelChoice.decide(loadedCore: "Cooperlake", cpu: noBF16, environment: ["OPENBLAS_CORETYPE": "Cooperlake"]).action == .keep)
+    // Without the CPU's flags there is nothing to judge by.
+    #expect(KernelChoice.decide(loadedCore: "SkylakeX", cpu: nil, environment: ["OPENBLAS_CORETYPE": "SkylakeX"]).action == .keep)
   }
 
   @Test func bestCore_followsTheWidestVectors() {
