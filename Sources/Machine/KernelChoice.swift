@@ -49,7 +49,8 @@ public struct KernelChoice: Sendable, Equatable {
       // What the CPU can run is judged against what OpenBLAS loaded, which is what will run.
       let best = bestCore(for: cpu)
       let cpuLevel = best.map(vectorLevel(ofCore:)) ?? 0
-      if vectorLevel(ofCore: loadedCore) > cpuLevel {
+      let loadedLevel = vectorLevel(ofCore: loadedCore)
+      if loadedLevel > cpuLevel {
         return KernelChoice(
           action: .stop,
           reason: "\(reason), but OpenBLAS's \(loadedCore) kernels need wider vectors than this CPU's \(cpu.widestVectors) "
@@ -58,7 +59,7 @@ public struct KernelChoice: Sendable, Equatable {
       }
       // Kept, but a user who set it long ago (or whose machine image sets it) should be able to
       // see what it costs.
-      if let best, vectorLevel(ofCore: loadedCore) < cpuLevel {
+      if let best, loadedLevel < cpuLevel {
         reason += "; this CPU's \(cpu.widestVectors) could run \(best), which digits picks when \(coreTypeVariable) is unset"
       }
       return KernelChoice(action: .keep, reason: reason)
