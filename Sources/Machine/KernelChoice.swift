@@ -44,7 +44,13 @@ public struct KernelChoice: Sendable, Equatable {
             : "digits set \(coreTypeVariable)=\(requested) in place of OpenBLAS's \(replaced) kernels, but this OpenBLAS runs \(loadedCore)")
       }
       var reason = "\(coreTypeVariable)=\(requested), set in the environment"
-      if !honoured { reason += "; this OpenBLAS has no such kernels and picked \(loadedCore) itself" }
+      if !honoured {
+        // OpenBLAS declines some families on CPUs without their instructions (0.3.21 gave
+        // Haswell for Cooperlake on an AVX2-only CPU), and ignores names it does not have.
+        reason += cpu.map { !canRun(requested, on: $0) } == true
+          ? "; this CPU lacks the instructions those kernels need, and OpenBLAS picked \(loadedCore) itself"
+          : "; this OpenBLAS has no such kernels and picked \(loadedCore) itself"
+      }
       guard let cpu else { return KernelChoice(action: .keep, reason: reason) }
       // What the CPU can run is judged against what OpenBLAS loaded, which is what will run.
       let best = bestCore(for: cpu)
@@ -91,6 +97,13 @@ public struct KernelChoice: Sendable, Equatable {
     if cpu.hasAVX2 { return "Haswell" }
     if cpu.has("avx") { return "Sandybridge" }
     return nil
+  }
+
+  /// Whether `cpu` has the instructions kernel family `core` needs, as far as its vectors and
+  /// (for Cooperlake) AVX-512 BF16 tell.
+  static func canRun(_ core: String, on cpu: CPU) -> Bool {
+    if core.caseInsensitiveCompare("Cooperlake") == .orderedSame && !cpu.hasAVX512BF16 { return false }
+    return vectorLevel(ofCore: core) <= bestCore(for: cpu).map(vectorLevel(ofCore:)) ?? 0
   }
 
   /// How wide a kernel family's vectors are: 0 for the SSE families (Prescott, Nehalem, …),

@@ -70,6 +70,17 @@ import Testing
       loadedCore: "Cooperlake", cpu: intel, environment: ["OPENBLAS_CORETYPE": "SapphireRapids"])
     #expect(unknown.action == .keep)
     #expect(unknown.reason.contains("no such kernels and picked Cooperlake"))
+    // A family this OpenBLAS has but declines on a CPU without its instructions is not called
+    // missing (0.3.21 loads Haswell for Cooperlake on an AVX2-only CPU).
+    let declined = KernelChoice.decide(
+      loadedCore: "Haswell", cpu: avx2CPU, environment: ["OPENBLAS_CORETYPE": "Cooperlake"])
+    #expect(declined.action == .keep)
+    #expect(declined.reason == "OPENBLAS_CORETYPE=Cooperlake, set in the environment; this CPU lacks the instructions those kernels need, and OpenBLAS picked Haswell itself")
+    var noBF16 = intel
+    noBF16.flags.remove("avx512_bf16")
+    let declinedForBF16 = KernelChoice.decide(
+      loadedCore: "SkylakeX", cpu: noBF16, environment: ["OPENBLAS_CORETYPE": "cooperlake"])
+    #expect(declinedForBF16.reason.hasSuffix("this CPU lacks the instructions those kernels need, and OpenBLAS picked SkylakeX itself"))
     // Set but empty is no choice: Debian's OpenBLAS 0.3.21 then detects the CPU as if unset.
     let empty = KernelChoice.decide(loadedCore: "Prescott", cpu: intel, environment: ["OPENBLAS_CORETYPE": ""])
     #expect(empty.action == .restart(coreType: "Cooperlake"))
