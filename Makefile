@@ -46,7 +46,7 @@ STAGES   := unpack parse split normalise train evaluate predict
 FORCING   = $(filter-out 0 no false,$(FORCE))
 RUN_ARGS  = --pipeline $(PIPELINE) --input $(INPUT) --output $(OUTPUT) $(if $(CACHE),--cache $(CACHE)) $(foreach s,$(SET),--set $(s)) $(if $(FORCING),--force)
 
-.PHONY: all setup build run test test-kernel doctor bench fuzz status dag report exp submit demo clean help $(STAGES)
+.PHONY: all setup build run test test-kernel check-cpus doctor bench fuzz status dag report exp submit demo clean help $(STAGES)
 
 all: run
 
@@ -55,6 +55,7 @@ help:
 	@echo "make test            run the tests, on the OpenBLAS kernels \`pipeline run\` would choose"
 	@echo "make test STAGE=x    only the tests of one stage: $(TEST_GROUPS)"
 	@echo "make test-kernel     the Tensor and NeuralNet tests again on CORETYPE=$(CORETYPE) (OpenBLAS kernels), built for TARGET_CPU"
+	@echo "make check-cpus      the kernel choice on emulated CPUs: AVX2-only, and the Intel Xeon OpenBLAS 0.3.21 does not know (qemu-user)"
 	@echo "make doctor          the CPU, OpenBLAS's kernels and why, threads, Swift and libarchive"
 	@echo "make bench           speed beside pandas, numpy and PyTorch; every pipeline from an empty cache"
 	@echo "make fuzz            libFuzzer on the CSV parser and the zip reader, FUZZ_TIME=$(FUZZ_TIME) s each"
@@ -177,6 +178,16 @@ test-kernel: setup
 	  | tee .build/test-kernel.log; status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || exit $$status; \
 	grep -q "Test run with [1-9][0-9]* tests" .build/test-kernel.log \
 	  || { echo "make test-kernel: no test ran" >&2; exit 1; }
+
+# The kernel choice on CPUs other than this one, emulated by qemu-user (scripts/emulated-cpus.sh):
+# a binary for the x86-64 baseline, so that it runs where qemu emulates no AVX-512, built in its
+# own scratch path to leave the main build's level alone. Not part of CI: it installs qemu-user.
+EMULATED_BUILD := --scratch-path .build/emulated
+check-cpus: setup
+	@command -v qemu-x86_64 >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq qemu-user >/dev/null; } \
+	  || { echo "make check-cpus: needs qemu-user: sudo apt-get install -y qemu-user" >&2; exit 1; }
+	$(SWIFT) build -c release --product pipeline $(EMULATED_BUILD) -Xswiftc -target-cpu -Xswiftc x86-64
+	scripts/emulated-cpus.sh .build/emulated/release/pipeline
 
 # OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) may be set on this kind of machine to make OpenBLAS pick
 # an older, safer kernel. A benchmark wants the kernel a user would get, so it unsets both, here only.
