@@ -47,9 +47,11 @@ public struct KernelChoice: Sendable, Equatable {
       if !honoured {
         // OpenBLAS declines some families on CPUs without their instructions (0.3.21 gave
         // Haswell for Cooperlake on an AVX2-only CPU), and ignores names it does not have.
-        reason += cpu.map { !canRun(requested, on: $0) } == true
-          ? "; this CPU lacks the instructions those kernels need, and OpenBLAS picked \(loadedCore) itself"
-          : "; this OpenBLAS has no such kernels and picked \(loadedCore) itself"
+        if let cpu, !canRun(requested, on: cpu) {
+          reason += "; this CPU lacks the instructions those kernels need, and OpenBLAS picked \(loadedCore) itself"
+        } else {
+          reason += "; this OpenBLAS has no such kernels and picked \(loadedCore) itself"
+        }
       }
       guard let cpu else { return KernelChoice(action: .keep, reason: reason) }
       // What the CPU can run is judged against what OpenBLAS loaded, which is what will run.
