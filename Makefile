@@ -183,9 +183,8 @@ test-kernel: setup
 # a binary for the x86-64 baseline, so that it runs where qemu emulates no AVX-512, built in its
 # own scratch path to leave the main build's level alone. Not part of CI: it installs qemu-user.
 EMULATED_BUILD := --scratch-path .build/emulated
-check-cpus: setup
-	@command -v qemu-x86_64 >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq qemu-user >/dev/null; } \
-	  || { echo "make check-cpus: needs qemu-user: sudo apt-get install -y qemu-user" >&2; exit 1; }
+check-cpus:
+	@scripts/setup.sh qemu-user gcc
 	$(SWIFT) build -c release --product pipeline $(EMULATED_BUILD) -Xswiftc -target-cpu -Xswiftc x86-64
 	scripts/emulated-cpus.sh .build/emulated/release/pipeline
 

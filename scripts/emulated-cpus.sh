@@ -85,7 +85,9 @@ on() {
   done
   shift
   status=0
-  out=$(cd "$work" && qemu-x86_64 -cpu "$cpu" "${env[@]}" "$@" 2>&1 | grep -v "TCG doesn't support") || status=$?
+  out=$(cd "$work" && qemu-x86_64 -cpu "$cpu" "${env[@]}" "$@" 2>&1) || status=$?
+  # A qemu whose emulation lacks a feature of the model warns of it; the program's words are what count.
+  out=$(grep -v "TCG doesn't support" <<<"$out" || true)
 }
 expect() { # description, condition (a shell test over $out and $status)
   if eval "$2"; then echo "ok    $1"; else echo "FAIL  $1"; printf '%s\n' "$out" | sed 's/^/      /'; failures=$((failures + 1)); fi

@@ -2,9 +2,10 @@
 # Installs the system packages the build links against, when missing: libarchive (zip reading),
 # OpenBLAS (GEMM) and pkg-config (how SwiftPM finds both). As root it installs them with apt-get;
 # otherwise it prints the exact command and fails, rather than calling sudo behind your back.
+# Packages named as arguments are wanted as well (`make check-cpus`: qemu-user and gcc).
 set -euo pipefail
 
-packages=(libarchive-dev libopenblas-dev pkg-config)
+packages=(libarchive-dev libopenblas-dev pkg-config "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -44,19 +44,18 @@ public struct KernelChoice: Sendable, Equatable {
             : "digits set \(coreTypeVariable)=\(requested) in place of OpenBLAS's \(replaced) kernels, but this OpenBLAS runs \(loadedCore)")
       }
       var reason = "\(coreTypeVariable)=\(requested), set in the environment"
+      // OpenBLAS declines some families on CPUs without their instructions (0.3.21 gave Haswell
+      // for Cooperlake on an AVX2-only CPU), and ignores names it does not have.
       if !honoured {
-        // OpenBLAS declines some families on CPUs without their instructions (0.3.21 gave
-        // Haswell for Cooperlake on an AVX2-only CPU), and ignores names it does not have.
-        if let cpu, !canRun(requested, on: cpu) {
-          reason += "; this CPU lacks the instructions those kernels need, and OpenBLAS picked \(loadedCore) itself"
-        } else {
-          reason += "; this OpenBLAS has no such kernels and picked \(loadedCore) itself"
-        }
+        let cpuLacksThem = cpu.map { !canRun(requested, on: $0) } ?? false
+        reason += cpuLacksThem
+          ? "; this CPU lacks the instructions those kernels need, and OpenBLAS picked \(loadedCore) itself"
+          : "; this OpenBLAS has no such kernels and picked \(loadedCore) itself"
       }
       guard let cpu else { return KernelChoice(action: .keep, reason: reason) }
       // What the CPU can run is judged against what OpenBLAS loaded, which is what will run.
       let best = bestCore(for: cpu)
-      let cpuLevel = best.map(vectorLevel(ofCore:)) ?? 0
+      let cpuLevel = vectorLevel(of: cpu)
       let loadedLevel = vectorLevel(ofCore: loadedCore)
       if loadedLevel > cpuLevel {
         return KernelChoice(
@@ -105,7 +104,12 @@ public struct KernelChoice: Sendable, Equatable {
   /// (for Cooperlake) AVX-512 BF16 tell.
   static func canRun(_ core: String, on cpu: CPU) -> Bool {
     if core.caseInsensitiveCompare("Cooperlake") == .orderedSame && !cpu.hasAVX512BF16 { return false }
-    return vectorLevel(ofCore: core) <= bestCore(for: cpu).map(vectorLevel(ofCore:)) ?? 0
+    return vectorLevel(ofCore: core) <= vectorLevel(of: cpu)
+  }
+
+  /// The widest kernels' level `cpu` runs, on the scale of `vectorLevel(ofCore:)`.
+  static func vectorLevel(of cpu: CPU) -> Int {
+    bestCore(for: cpu).map(vectorLevel(ofCore:)) ?? 0
   }
 
   /// How wide a kernel family's vectors are: 0 for the SSE families (Prescott, Nehalem, …),
